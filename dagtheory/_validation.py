@@ -1,0 +1,407 @@
+"""The one place where arrays enter dagtheory.
+
+Every public function passes its array arguments through one of the
+``check_*`` functions below. They convert the input to one of two
+representations and refuse anything else with an error that names the
+argument, the offending index and the value:
+
+* **numeric**: a ``float64`` ndarray (ints, float16/32 and tensors are
+  converted; float32 inputs are computed with float64 accumulators);
+* **exact**: an ``object`` ndarray of :class:`fractions.Fraction`, built from
+  ``Fraction``, ``int`` or sympy ``Rational`` entries (nested lists, object
+  arrays or a sympy ``Matrix``). All later arithmetic on it is exact.
+
+Rows of numeric attention that sum to 1 within ``atol`` are renormalized to sum
+to 1, so the quantities computed are those of a true row-stochastic matrix;
+exact inputs must sum to exactly 1.
+"""
+
+import math
+import numbers
+from fractions import Fraction
+
+import numpy as np
+
+from .exceptions import InvalidInputError, InvalidTypeError
+
+__all__ = [
+    "DEFAULT_ATOL",
+    "as_array",
+    "check_attention",
+    "check_walk",
+    "check_weights",
+    "check_horizon",
+    "check_steps",
+    "check_eps",
+    "check_sources",
+    "check_threshold",
+    "is_exact",
+]
+
+#: Default tolerance on row sums of numeric inputs (float32 softmax is accurate to ~1e-7).
+DEFAULT_ATOL = 1e-6
+
+
+def is_exact(array):
+    """True when ``array`` is dagtheory's exact representation (an object array of Fraction)."""
+    return isinstance(array, np.ndarray) and array.dtype == object
+
+
+def _is_sympy(value):
+    return type(value).__module__.split(".")[0] == "sympy"
+
+
+def _from_tensor(value):
+    """Turn a torch tensor (or anything with ``detach``/``cpu``) into numpy without importing torch."""
+    if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":
+            value = value.float()
+        return value.numpy()
+    return value
+
+
+def _to_fraction(value, name, index):
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return Fraction(int(value))
+    if _is_sympy(value) and getattr(value, "is_Rational", False):
+        return Fraction(int(value.p), int(value.q))
+    raise InvalidTypeError(
+        f"{name} mixes exact and inexact entries: {value!r} at index {index}; exact mode "
+        "needs every entry to be a Fraction, an int or a sympy Rational (or pass floats only)"
+    )
+
+
+def _classify_object_array(array, name):
+    """Return the exact object array, or ``None`` when every entry is a plain real number."""
+    flat = array.ravel()
+    exact = any(isinstance(v, Fraction) or (_is_sympy(v) and getattr(v, "is_Rational", False))
+                for v in flat)
+    if not exact:
+        for position, value in enumerate(flat):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                index = np.unravel_index(position, array.shape)
+                raise InvalidTypeError(
+                    f"{name} holds {value!r} (type {type(value).__name__}) at index "
+                    f"{tuple(int(i) for i in index)}; entries must be real numbers"
+                )
+        return None
+    out = np.empty(array.shape, dtype=object)
+    for position, value in enumerate(flat):
+        index = tuple(int(i) for i in np.unravel_index(position, array.shape))
+        out[index] = _to_fraction(value, name, index)
+    return out
+
+
+def as_array(value, name="A"):
+    """Convert ``value`` to a float64 array or an exact object array of Fraction.
+
+    Parameters
+    ----------
+    value : array_like, sympy Matrix or torch tensor
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    ndarray
+        ``float64`` (numeric mode) or ``object`` holding ``Fraction`` (exact mode).
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> as_array([[1, 0], [Fraction(1, 2), Fraction(1, 2)]]).dtype
+    dtype('O')
+    >>> as_array([[1, 0], [0.5, 0.5]]).dtype
+    dtype('float64')
+    """
+    value = _from_tensor(value)
+    if _is_sympy(value) and hasattr(value, "tolist"):
+        value = value.tolist()
+    try:
+        array = np.asarray(value)
+    except ValueError as err:
+        raise InvalidInputError(
+            f"{name} is ragged: its rows have different lengths ({err})"
+        ) from err
+    if array.dtype == object:
+        exact = _classify_object_array(array, name)
+        if exact is not None:
+            return exact
+        array = array.astype(np.float64)
+    if array.dtype.kind == "b":
+        raise InvalidTypeError(f"{name} has dtype bool; expected real numbers (float, int or Fraction)")
+    if array.dtype.kind == "c":
+        raise InvalidTypeError(f"{name} has complex dtype {array.dtype}; expected real numbers")
+    if array.dtype.kind not in "iuf":
+        raise InvalidTypeError(f"{name} has dtype {array.dtype}; expected real numbers")
+    return array.astype(np.float64, copy=False)
+
+
+def _locate(index, batch_label):
+    """Describe the position ``index`` of a ``(..., n, n)`` array in words."""
+    index = tuple(int(i) for i in index)
+    batch, row, column = index[:-2], index[-2], index[-1]
+    words = []
+    if batch:
+        words.append(f"{batch_label} {batch[0] if len(batch) == 1 else batch}")
+    words.append(f"row {row}, column {column}")
+    return ", ".join(words)
+
+
+def _locate_row(index, batch_label):
+    index = tuple(int(i) for i in index)
+    batch, row = index[:-1], index[-1]
+    prefix = f"{batch_label} {batch[0] if len(batch) == 1 else batch}, " if batch else ""
+    return f"{prefix}row {row}"
+
+
+def _first(mask):
+    return tuple(np.argwhere(mask)[0])
+
+
+def _format(value):
+    return str(value) if isinstance(value, Fraction) else f"{float(value):.10g}"
+
+
+def _check_square(array, name, min_n):
+    if array.ndim < 2 or array.shape[-1] != array.shape[-2]:
+        raise InvalidInputError(
+            f"{name} must be square, shape (n, n) with optional leading batch axes; "
+            f"got shape {array.shape}"
+        )
+    if array.shape[-1] < min_n:
+        raise InvalidInputError(
+            f"{name} needs at least {min_n} tokens (a sink and a source); got n = {array.shape[-1]}"
+        )
+    if 0 in array.shape[:-2]:
+        raise InvalidInputError(f"{name} has an empty batch axis: shape {array.shape}")
+
+
+def _check_entries(array, name, batch_label):
+    if not is_exact(array):
+        finite = np.isfinite(array)
+        if not finite.all():
+            where = _first(~finite)
+            raise InvalidInputError(
+                f"{name} contains {array[where]} (not finite) at {_locate(where, batch_label)}"
+            )
+    negative = array < 0
+    if negative.any():
+        where = _first(negative)
+        raise InvalidInputError(
+            f"{name} has a negative entry {_format(array[where])} at {_locate(where, batch_label)}; "
+            "weights must be non-negative"
+        )
+
+
+def _check_rows(array, name, atol, batch_label):
+    sums = array.sum(axis=-1)
+    if is_exact(array):
+        bad = sums != 1
+    else:
+        bad = np.abs(sums - 1.0) > atol
+    if np.any(bad):
+        where = _first(bad)
+        raise InvalidInputError(
+            f"{_locate_row(where, batch_label)} of {name} sums to {_format(sums[where])}, not 1"
+            + ("" if is_exact(array) else f" (tolerance {atol:g})")
+        )
+    if is_exact(array):
+        return array
+    return array / sums[..., None]
+
+
+def check_attention(value, *, name="A", atol=DEFAULT_ATOL, batch_label="batch", min_n=2):
+    """Validate attention ``A`` (§1): square, finite, non-negative, causal, rows summing to 1.
+
+    Parameters
+    ----------
+    value : array_like, shape (..., n, n)
+        Row ``i`` is query ``i`` (the receiver); ``A[i, j] = 0`` for ``j > i``.
+    name : str
+        Name of the argument in error messages.
+    atol : float
+        Tolerance on numeric row sums; rows within it are renormalized.
+    batch_label : str
+        Word naming the leading axis in messages ("head", "layer", "batch").
+
+    Returns
+    -------
+    ndarray
+        ``float64`` or exact ``object`` array of the same shape.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the fault, the position and the value.
+
+    Examples
+    --------
+    >>> check_attention([[1.0, 0.0], [0.3, 0.7]])
+    array([[1. , 0. ],
+           [0.3, 0.7]])
+    >>> check_attention([[0.5, 0.5], [0.3, 0.7]])
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: A is not causal: mass above the diagonal at row 0, column 1 (value 0.5)
+    """
+    array = as_array(value, name)
+    _check_square(array, name, min_n)
+    _check_entries(array, name, batch_label)
+    n = array.shape[-1]
+    upper = np.triu(np.ones((n, n), dtype=bool), 1)
+    above = (array != 0) & upper
+    if above.any():
+        where = _first(above)
+        raise InvalidInputError(
+            f"{name} is not causal: mass above the diagonal at {_locate(where, batch_label)} "
+            f"(value {_format(array[where])})"
+        )
+    return _check_rows(array, name, atol, batch_label)
+
+
+def check_walk(value, *, name="P", atol=DEFAULT_ATOL, batch_label="batch"):
+    """Validate a forward walk ``P`` (§3): row-stochastic, upper-triangular, sink absorbing.
+
+    Examples
+    --------
+    >>> check_walk([[0.5, 0.5], [0.0, 1.0]])
+    array([[0.5, 0.5],
+           [0. , 1. ]])
+    >>> check_walk([[1.0, 0.0], [0.5, 0.5]])
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: P is not a forward walk: mass below the diagonal at row 1, column 0 (value 0.5); a walk moves only to later tokens. For attention A use SinkDAG.from_attention(A) or forward_walk(A)
+    """
+    array = as_array(value, name)
+    _check_square(array, name, 2)
+    _check_entries(array, name, batch_label)
+    n = array.shape[-1]
+    lower = np.tril(np.ones((n, n), dtype=bool), -1)
+    below = (array != 0) & lower
+    if below.any():
+        where = _first(below)
+        raise InvalidInputError(
+            f"{name} is not a forward walk: mass below the diagonal at {_locate(where, batch_label)} "
+            f"(value {_format(array[where])}); a walk moves only to later tokens. "
+            "For attention A use SinkDAG.from_attention(A) or forward_walk(A)"
+        )
+    return _check_rows(array, name, atol, batch_label)
+
+
+def check_weights(value, count, *, exact, name="weights"):
+    """Validate head weights: ``count`` finite non-negative numbers, not all zero; renormalized.
+
+    Leading batch axes are allowed (shape ``(..., count)``). In exact mode the
+    weights must be exact too (Fraction, int or sympy Rational).
+
+    Examples
+    --------
+    >>> check_weights([1, 3], 2, exact=False)
+    array([0.25, 0.75])
+    >>> check_weights([1, -1], 2, exact=False)
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: weights has a negative entry -1 at index 1
+    """
+    array = as_array(value, name)
+    if array.ndim == 0 or array.shape[-1] != count:
+        raise InvalidInputError(
+            f"{name} must have length {count} (one per head); got shape {array.shape}"
+        )
+    if exact and not is_exact(array):
+        if np.all(array == np.round(array)):
+            array = np.vectorize(lambda v: Fraction(int(v)), otypes=[object])(array)
+        else:
+            raise InvalidTypeError(
+                f"{name} must be exact (Fraction, int or sympy Rational) for an exact system; "
+                f"got floats {array.tolist()}"
+            )
+    if not is_exact(array) and not np.isfinite(array).all():
+        where = _first(~np.isfinite(array))
+        raise InvalidInputError(f"{name} contains {array[where]} (not finite) at index {_idx(where)}")
+    if (array < 0).any():
+        where = _first(array < 0)
+        raise InvalidInputError(f"{name} has a negative entry {_format(array[where])} at index {_idx(where)}")
+    total = array.sum(axis=-1, keepdims=True)
+    if np.any(total == 0):
+        raise InvalidInputError(f"{name} are all zero; at least one head needs positive weight")
+    return array / total
+
+
+def _idx(where):
+    return int(where[0]) if len(where) == 1 else tuple(int(i) for i in where)
+
+
+def check_horizon(horizon, *, allow_none=True):
+    """A horizon ``K >= 1`` (an int); ``None`` means infinite when allowed."""
+    if horizon is None and allow_none:
+        return None
+    return check_steps(horizon, name="horizon", minimum=1)
+
+
+def check_steps(value, *, name, minimum=0):
+    """An integer count of steps, at least ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InvalidTypeError(f"{name} must be an int; got {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{name} must be at least {minimum}; got {value}")
+    return int(value)
+
+
+def check_eps(eps, *, exact):
+    """The mixing threshold ``0 < eps < 1``; exact mode reads a float by its decimal text (0.1 is 1/10)."""
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) and not _is_sympy(eps):
+        raise InvalidTypeError(f"eps must be a real number; got {eps!r}")
+    if not (0 < eps < 1) or (isinstance(eps, float) and math.isnan(eps)):
+        raise InvalidInputError(f"eps must lie strictly between 0 and 1; got {eps!r}")
+    if not exact:
+        return float(eps)
+    if isinstance(eps, float):
+        return Fraction(repr(eps))
+    if _is_sympy(eps):
+        return Fraction(int(eps.p), int(eps.q))
+    return Fraction(eps)
+
+
+def check_threshold(threshold):
+    """The edge threshold ``θ >= 0`` of §1."""
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+        raise InvalidTypeError(f"threshold must be a real number; got {threshold!r}")
+    if not threshold >= 0 or not math.isfinite(threshold):
+        raise InvalidInputError(f"threshold must be finite and >= 0; got {threshold!r}")
+    return threshold
+
+
+def check_sources(sources, n):
+    """The source set of §2 as a sorted array of node indices.
+
+    ``"non-sink"`` (default of the library) is ``0..n-2``; ``"all"`` is ``0..n-1``;
+    a list gives explicit indices (negative indices count from the end).
+
+    Examples
+    --------
+    >>> check_sources("non-sink", 4)
+    array([0, 1, 2])
+    >>> check_sources([3, 0], 4)
+    array([0, 3])
+    """
+    if isinstance(sources, str):
+        if sources == "non-sink":
+            return np.arange(n - 1)
+        if sources == "all":
+            return np.arange(n)
+        raise InvalidInputError(f'sources must be "non-sink", "all" or a list of nodes; got {sources!r}')
+    try:
+        array = np.asarray(sources)
+    except ValueError as err:
+        raise InvalidInputError(f"sources must be a flat list of node indices; got {sources!r}") from err
+    if array.ndim != 1 or array.size == 0 or array.dtype.kind not in "iu":
+        raise InvalidInputError(f"sources must be a non-empty list of int node indices; got {sources!r}")
+    bad = (array < -n) | (array >= n)
+    if bad.any():
+        raise InvalidInputError(f"source {int(array[bad][0])} is out of range for n = {n} tokens")
+    return np.unique(array % n)

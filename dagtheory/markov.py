@@ -1,0 +1,413 @@
+r"""The forward walk and mixing (THEORY.md §3).
+
+The forward walk of a head moves from key ``j`` to a receiver ``i >= j`` with
+probability ``P[j, i] = A[i, j] / Σ_k A[k, j]``; the sink ``τ`` is absorbing.
+For a walk ``P`` (upper-triangular, row-stochastic):
+
+* absorption CDF ``F_t(j) = [P^t]_{j, τ}``, by iterating ``F_t = P F_{t-1}``
+  from ``F_0 = e_τ``;
+* distance to the sink ``d(t) = max_j (1 - F_t(j))``;
+* mixing time ``T_mix(ε) = min{t ≥ 0 : d(t) ≤ ε}`` (``ε = 1/4``), infinite when
+  a node is trapped (``P[j, j] = 1``, ``j ≠ τ``) or cut off from the sink;
+* expected hitting times ``m`` with ``(I - Q) m = 1`` on the transient block,
+  solved by back-substitution since ``Q`` is triangular;
+* forward probability ``p = min_{j≠τ} (1 - P[j, j])``.
+
+Bounds. With ``L`` the depth of the walk's graph:
+
+* **M1** ``d(t) ≤ Pr[Bin(t, p) ≤ L - 1]``, so ``T_mix(ε) ≤ B(ε) = min{t : Pr[Bin(t, p) ≤ L-1] ≤ ε}``;
+* **M2** ``T_mix(ε) ≤ ⌈max(2L/p, 8 ln(1/ε)/p)⌉``;
+* **M3** for the mixture ``P̄(α) = Σ_h α_h P^(h)``: ``p(P̄) ≥ p̄ = Σ_h α_h p_h`` and
+  ``T_mix(P̄, ε) ≤ ⌈max(2N/p̄, 8 ln(1/ε)/p̄)⌉`` with ``N = n - 1``.
+
+Every function accepts a walk array ``(..., n, n)``, a :class:`SinkDAG` (its
+walk) or a :class:`HeadSystem` (its mixture walk ``P̄`` at the system's
+weights), in float64 or exact Fraction arithmetic.
+"""
+
+import math
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ._arith import matrix_times_column, one_like, scalar, unit_rows, zero_like
+from ._validation import check_eps, check_steps, check_walk, check_weights, is_exact
+from .exceptions import ConvergenceError, TrappedNodeWarning
+from .graph import HeadSystem, SinkDAG, forward_walk, longest_paths_to_sink
+
+__all__ = [
+    "MixingBound",
+    "MixtureBound",
+    "forward_walk",
+    "absorption_cdf",
+    "distance_to_sink",
+    "mixing_time",
+    "hitting_times",
+    "forward_probability",
+    "trapped_nodes",
+    "mixing_bound",
+    "mixture_mixing_bound",
+]
+
+DEFAULT_MAX_STEPS = 1_000_000
+
+
+@dataclass(frozen=True)
+class MixingBound:
+    """Theorems M1 and M2 for a walk (§3).
+
+    Attributes
+    ----------
+    p : float, Fraction or ndarray
+        Forward probability ``min_{j≠τ} (1 - P[j, j])``.
+    depth : int or ndarray
+        ``L``, the longest path to the sink in the walk's graph.
+    binomial : int, float or ndarray
+        M1's ``B(ε)`` (``inf`` when ``p = 0``).
+    closed_form : int, float or ndarray
+        M2's ``⌈max(2L/p, 8 ln(1/ε)/p)⌉``.
+    eps : float or Fraction
+    """
+
+    p: Any
+    depth: Any
+    binomial: Any
+    closed_form: Any
+    eps: Any
+
+
+@dataclass(frozen=True)
+class MixtureBound:
+    """Theorem M3 for the mixture walk ``P̄(α)`` of a head system (§3).
+
+    Attributes
+    ----------
+    alpha : ndarray, shape (H,)
+    per_head_p : ndarray, shape (H,)
+        Each head's forward probability ``p_h``.
+    p_bar : float or Fraction
+        ``Σ_h α_h p_h``.
+    p_mixture : float or Fraction
+        The mixture's own forward probability (``≥ p_bar`` by M3).
+    bound : int or float
+        ``⌈max(2N/p̄, 8 ln(1/ε)/p̄)⌉`` with ``N = n - 1``.
+    per_head_bound : ndarray, shape (H,)
+        The same bound with all weight on one head.
+    best_head : int
+        The head with the largest ``p_h``; its bound is the best single-head bound.
+    eps : float or Fraction
+    """
+
+    alpha: Any
+    per_head_p: Any
+    p_bar: Any
+    p_mixture: Any
+    bound: Any
+    per_head_bound: Any
+    best_head: int
+    eps: Any
+
+
+def _walk(walk):
+    """The validated walk of an array, a SinkDAG or a HeadSystem (its mixture walk)."""
+    if isinstance(walk, SinkDAG):
+        return walk.walk
+    if isinstance(walk, HeadSystem):
+        return walk.mixture_walk()
+    return check_walk(walk)
+
+
+def _cdf_columns(walk, steps):
+    """Yield ``F_t = P F_{t-1}`` for ``t = 1..steps`` from ``F_0 = e_τ``."""
+    columns = unit_rows(walk, -1)
+    for _ in range(steps):
+        columns = matrix_times_column(walk, columns)
+        yield columns
+
+
+def absorption_cdf(P, t_max):
+    """The absorption CDF ``F_t(j) = [P^t]_{j, τ}`` for ``t = 0..t_max`` (§3).
+
+    Parameters
+    ----------
+    P : array_like of shape (..., n, n), SinkDAG or HeadSystem
+    t_max : int
+
+    Returns
+    -------
+    ndarray, shape (..., t_max + 1, n)
+        Row ``t`` holds ``F_t``; non-decreasing in ``t``.
+
+    Examples
+    --------
+    >>> absorption_cdf([[0.5, 0.5], [0.0, 1.0]], 2)
+    array([[0.  , 1.  ],
+           [0.5 , 1.  ],
+           [0.75, 1.  ]])
+    """
+    walk = _walk(P)
+    steps = check_steps(t_max, name="t_max")
+    first = unit_rows(walk, -1)
+    return np.stack([first, *_cdf_columns(walk, steps)], axis=-2)
+
+
+def distance_to_sink(P, t_max):
+    """``d(t) = max_j (1 - F_t(j))`` for ``t = 0..t_max`` (§3).
+
+    Returns
+    -------
+    ndarray, shape (..., t_max + 1)
+
+    Examples
+    --------
+    >>> distance_to_sink([[0.5, 0.5], [0.0, 1.0]], 3)
+    array([1.   , 0.5  , 0.25 , 0.125])
+    """
+    cdf = absorption_cdf(P, t_max)
+    return (one_like(cdf) - cdf).max(axis=-1)
+
+
+def _cut_off(walk):
+    """Nodes with no path to the sink in the walk's graph, as a mask ``(..., n)``."""
+    return longest_paths_to_sink(np.triu(walk > 0, 1)) < 0
+
+
+def trapped_nodes(P):
+    """Non-sink nodes the walk never leaves (``P[j, j] = 1``), for a single walk.
+
+    Examples
+    --------
+    >>> trapped_nodes([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
+    [0]
+    """
+    walk = _walk(P)
+    if walk.ndim != 2:
+        raise TypeError("trapped_nodes takes one walk; index the batch first")
+    return [int(j) for j in np.flatnonzero(np.diagonal(walk)[:-1] == 1)]
+
+
+def _warn_trapped(walk, stuck):
+    where = tuple(int(i) for i in np.argwhere(stuck.any(axis=-1))[0]) if walk.ndim > 2 else ()
+    single = walk[where]
+    trapped = [int(j) for j in np.flatnonzero(np.diagonal(single)[:-1] == 1)]
+    cut_off = [int(j) for j in np.flatnonzero(stuck[where])]
+    batch = f" (batch index {where})" if where else ""
+    warnings.warn(
+        f"the walk{batch} never reaches the sink from nodes {cut_off} (trapped nodes, "
+        f"P[j, j] = 1: {trapped}); T_mix = inf", TrappedNodeWarning, stacklevel=3,
+    )
+
+
+def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS):
+    """The mixing time ``T_mix(ε) = min{t ≥ 0 : d(t) ≤ ε}`` (§3).
+
+    Parameters
+    ----------
+    P : array_like of shape (..., n, n), SinkDAG or HeadSystem
+        A HeadSystem stands for its mixture walk ``P̄`` at its weights.
+    eps : float or Fraction
+        ``0 < ε < 1`` (default 1/4). In exact mode a float is read by its
+        decimal text (``0.1`` is ``1/10``).
+    max_steps : int, keyword-only
+        Iteration budget; :class:`~dagtheory.exceptions.ConvergenceError` beyond it.
+
+    Returns
+    -------
+    int, math.inf or ndarray
+        An int for one walk (``math.inf`` with a :class:`TrappedNodeWarning`
+        naming the nodes when some node never reaches the sink); for a batch, a
+        float array of integers and ``inf``.
+
+    Examples
+    --------
+    >>> from dagtheory.examples import mixing_synergy
+    >>> system = mixing_synergy()
+    >>> mixing_time(system.heads[0]), mixing_time(system.heads[1]), mixing_time(system)
+    (10, 10, 7)
+    """
+    walk = _walk(P)
+    eps = check_eps(eps, exact=is_exact(walk))
+    max_steps = check_steps(max_steps, name="max_steps", minimum=1)
+    stuck = _cut_off(walk)
+    never = stuck.any(axis=-1)
+    if never.any():
+        _warn_trapped(walk, stuck)
+    result = np.where(never, math.inf, -1.0)
+    one = one_like(walk)
+    for t, columns in enumerate(_cdf_columns(walk, max_steps), start=1):
+        mixed = (result == -1) & ((one - columns).max(axis=-1) <= eps)
+        result = np.where(mixed, t, result)
+        if not (result == -1).any():
+            break
+    if (result == -1).any():
+        bound = mixing_bound(walk, eps).closed_form
+        raise ConvergenceError(
+            f"T_mix({eps}) exceeds max_steps = {max_steps}; Theorem M2 bounds it by "
+            f"{np.max(bound)}; raise max_steps to compute it"
+        )
+    if walk.ndim == 2:
+        return math.inf if never else int(result)
+    return result
+
+
+def hitting_times(P):
+    """Expected hitting times ``m(j) = E_j[time to reach τ]`` (§3).
+
+    Solves ``(I - Q) m = 1`` on the transient block by back-substitution
+    (``Q`` is triangular), ``O(n²)``, exact in exact mode.
+
+    Returns
+    -------
+    ndarray, shape (..., n)
+        ``0`` at the sink, ``inf`` where the walk may never reach it.
+
+    Examples
+    --------
+    >>> hitting_times([[0.5, 0.5], [0.0, 1.0]])
+    array([2., 0.])
+    """
+    walk = _walk(P)
+    n = walk.shape[-1]
+    one, zero = one_like(walk), zero_like(walk)
+    times = np.full(walk.shape[:-1], zero, dtype=walk.dtype)
+    for j in range(n - 2, -1, -1):
+        stay = walk[..., j, j]
+        moves, later = walk[..., j, j + 1:], times[..., j + 1:]
+        with np.errstate(invalid="ignore"):
+            expected = np.where(moves > 0, moves * later, zero).sum(axis=-1)
+        leave = np.where(stay == 1, one, one - stay)
+        times[..., j] = np.where(stay == 1, math.inf, (one + expected) / leave)
+    return times
+
+
+def forward_probability(P):
+    """``p = min_{j≠τ} (1 - P[j, j])`` (§3).
+
+    Examples
+    --------
+    >>> forward_probability([[0.75, 0.25], [0.0, 1.0]])
+    0.25
+    """
+    walk = _walk(P)
+    diagonal = np.diagonal(walk, axis1=-2, axis2=-1)[..., :-1]
+    return scalar((one_like(walk) - diagonal).min(axis=-1))
+
+
+def _binomial_tail(t, p, below):
+    """``Pr[Bin(t, p) <= below]``, exact for a Fraction ``p``."""
+    if isinstance(p, Fraction):
+        return sum(math.comb(t, k) * p ** k * (1 - p) ** (t - k) for k in range(min(below, t) + 1))
+    return float(stats.binom.cdf(below, t, float(p)))
+
+
+def _closed_form_one(length, p, eps):
+    """M2's ``⌈max(2L/p, 8 ln(1/ε)/p)⌉`` for one walk; ``inf`` when ``p = 0``; exact for Fractions."""
+    if p == 0:
+        return math.inf
+    if not isinstance(p, Fraction):
+        return math.ceil(max(2 * length / p, 8 * math.log(1 / eps) / p))
+    import sympy
+
+    p = sympy.Rational(p.numerator, p.denominator)
+    log_term = 8 * sympy.log(1 / sympy.Rational(eps.numerator, eps.denominator)) / p
+    return int(sympy.ceiling(sympy.Max(2 * int(length) / p, log_term)))
+
+
+def _binomial_bound_one(length, p, eps, upper):
+    """M1's ``B(ε)`` by bisection on ``t ∈ [L, upper]``: the tail is non-increasing in ``t``."""
+    if upper == math.inf:
+        return math.inf
+    low, high = int(length), int(upper)
+    while low < high:
+        middle = (low + high) // 2
+        if _binomial_tail(middle, p, int(length) - 1) <= eps:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _elementwise(function, *arrays):
+    """Apply a scalar function over broadcast arrays (exact Fractions stay exact)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(np.frompyfunc(function, len(arrays), 1)(*arrays), dtype=object)
+
+
+def _as_count(value):
+    """Step counts: an int (or ``math.inf``) for one walk, a float array for a batch."""
+    if value.ndim:
+        return value.astype(float)
+    value = value.item()
+    return value if value == math.inf else int(value)
+
+
+def mixing_bound(P, eps=0.25):
+    """Theorems M1 and M2 (§3): ``p``, ``L``, ``B(ε)`` and the closed form.
+
+    Parameters
+    ----------
+    P : array_like of shape (..., n, n), SinkDAG or HeadSystem
+    eps : float or Fraction
+
+    Returns
+    -------
+    MixingBound
+
+    Examples
+    --------
+    >>> from dagtheory.examples import mixing_synergy
+    >>> bound = mixing_bound(mixing_synergy().heads[0])
+    >>> bound.p, bound.depth, bound.binomial, bound.closed_form
+    (Fraction(1, 4), 3, 15, 45)
+    """
+    walk = _walk(P)
+    eps = check_eps(eps, exact=is_exact(walk))
+    p = np.asarray(forward_probability(walk), dtype=walk.dtype)
+    depth = longest_paths_to_sink(np.triu(walk > 0, 1)).max(axis=-1)
+    closed = _elementwise(_closed_form_one, depth, p, eps)
+    binomial = _elementwise(_binomial_bound_one, depth, p, eps, closed)
+    return MixingBound(p=scalar(p), depth=scalar(depth), binomial=_as_count(binomial),
+                       closed_form=_as_count(closed), eps=eps)
+
+
+def mixture_mixing_bound(system, alpha=None, eps=0.25):
+    """Theorem M3 (§3) for the mixture walk ``P̄(α)`` of a head system.
+
+    Parameters
+    ----------
+    system : HeadSystem
+    alpha : array_like of shape (H,), optional
+        Defaults to the system's weights.
+    eps : float or Fraction
+
+    Returns
+    -------
+    MixtureBound
+
+    Examples
+    --------
+    >>> from dagtheory.examples import mixing_synergy
+    >>> bound = mixture_mixing_bound(mixing_synergy())
+    >>> bound.p_bar, bound.p_mixture, bound.bound
+    (Fraction(1, 4), Fraction(3, 8), 45)
+    """
+    if not isinstance(system, HeadSystem):
+        raise TypeError(f"mixture_mixing_bound takes a HeadSystem; got {type(system).__name__}")
+    alpha = system.weights if alpha is None else check_weights(alpha, system.H, exact=system.is_exact,
+                                                               name="alpha")
+    eps = check_eps(eps, exact=system.is_exact)
+    per_head_p = np.asarray(forward_probability(system.walks), dtype=system.walks.dtype)
+    p_bar = (alpha * per_head_p).sum()
+    n_minus_1 = system.n - 1
+    bound = _elementwise(_closed_form_one, n_minus_1, p_bar, eps)
+    per_head = _elementwise(_closed_form_one, n_minus_1, per_head_p, eps)
+    return MixtureBound(
+        alpha=alpha, per_head_p=per_head_p, p_bar=scalar(p_bar),
+        p_mixture=forward_probability(system.mixture_walk(alpha)),
+        bound=_as_count(bound), per_head_bound=np.asarray(per_head, dtype=float),
+        best_head=int(np.argmax(per_head_p)), eps=eps,
+    )
