@@ -7,9 +7,9 @@ STAMP := $(VENV)/.dagtheory-installed
 .PHONY: demo test venv clean
 
 demo: $(STAMP)
-	$(BIN)/dagtheory example2
+	@$(BIN)/dagtheory example2
 	@echo
-	$(BIN)/dagtheory mixing-example
+	@$(BIN)/dagtheory mixing-example
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -30,7 +30,14 @@ from .fidelity import (
     node_fidelity,
     signal_curves,
 )
-from .graph import HeadSystem, SinkDAG, edge_list_attention, forward_walk, learned_head_weights
+from .graph import (
+    HeadSystem,
+    SinkDAG,
+    edge_list_attention,
+    forward_walk,
+    learned_head_weights,
+    longest_paths_to_sink,
+)
 from .markov import (
     MixingBound,
     MixtureBound,
@@ -41,6 +48,7 @@ from .markov import (
     mixing_bound,
     mixing_time,
     mixture_mixing_bound,
+    trapped_nodes,
 )
 
 __all__ = [
@@ -51,6 +59,7 @@ __all__ = [
     "edge_list_attention",
     "forward_walk",
     "learned_head_weights",
+    "longest_paths_to_sink",
     "NOT_ATTAINED",
     "NodeFidelity",
     "MinimaxResult",
@@ -68,6 +77,7 @@ __all__ = [
     "mixing_bound",
     "mixing_time",
     "mixture_mixing_bound",
+    "trapped_nodes",
     "DagTheoryError",
     "InvalidInputError",
     "InvalidTypeError",

@@ -312,6 +312,8 @@ def check_weights(value, count, *, exact, name="weights"):
         raise InvalidInputError(
             f"{name} must have length {count} (one per head); got shape {array.shape}"
         )
+    if not exact and is_exact(array):
+        array = array.astype(float)
     if exact and not is_exact(array):
         if np.all(array == np.round(array)):
             array = np.vectorize(lambda v: Fraction(int(v)), otypes=[object])(array)
@@ -360,8 +362,8 @@ def check_eps(eps, *, exact):
         raise InvalidInputError(f"eps must lie strictly between 0 and 1; got {eps!r}")
     if not exact:
         return float(eps)
-    if isinstance(eps, float):
-        return Fraction(repr(eps))
+    if isinstance(eps, (float, np.floating)):
+        return Fraction(repr(float(eps)))
     if _is_sympy(eps):
         return Fraction(int(eps.p), int(eps.q))
     return Fraction(eps)

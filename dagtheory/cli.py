@@ -50,7 +50,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"dagtheory {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     example2 = commands.add_parser(
-        "example2", help="THEORY.md §2's Example 2: amplification by mixing two heads, exactly",
+        "example2", help="Example 2 of the theory (§2): amplification by mixing two heads, exactly",
         description="Per-head and combined minimax fidelity of Example 2, the arg-min node and "
                     "step, and the amplification ratio, in exact rational arithmetic.",
     )
@@ -60,7 +60,7 @@ def build_parser():
                           help="print JSON (exact rationals as strings beside floats)")
     example2.set_defaults(run=_run_example2)
     mixing = commands.add_parser(
-        "mixing-example", help="THEORY.md §3's mixing instance: a mixture that mixes faster",
+        "mixing-example", help="the mixing instance of the theory (§3): a mixture that mixes faster",
         description="Exact mixing times, distances and the M1/M2/M3 bounds of §3's instance.",
     )
     mixing.add_argument("--json", action="store_true", help="print JSON")

@@ -1,4 +1,4 @@
-"""The worked examples of THEORY.md, as exact systems.
+"""The worked examples of the theory (docs/theory.md), as exact systems.
 
 * :func:`paper_example2`: §2's Example 2, where the equal mixture of two heads
   has minimax fidelity 5/12 while the best single head has 3/8 (``ρ = 10/9``).
@@ -24,7 +24,7 @@ MIXING_SYNERGY_EDGES = (
 
 
 def paper_example2():
-    """THEORY.md §2's Example 2 as an exact :class:`~dagtheory.graph.HeadSystem`.
+    """docs/theory.md §2's Example 2 as an exact :class:`~dagtheory.graph.HeadSystem`.
 
     Two heads on ``n = 4`` tokens built by §1's edge-list construction, with
     weights ``β = (1/2, 1/2)``.
@@ -41,7 +41,7 @@ def paper_example2():
 
 
 def mixing_synergy():
-    """THEORY.md §3's 5-node instance, as an exact :class:`~dagtheory.graph.HeadSystem`.
+    """docs/theory.md §3's 5-node instance, as an exact :class:`~dagtheory.graph.HeadSystem`.
 
     Each head has ``T_mix(1/4) = 10``; the equal mixture ``P̄(1/2, 1/2)`` has
     ``T_mix(1/4) = 7``.

@@ -1,4 +1,4 @@
-r"""Signal diffusion and fidelity (THEORY.md §2).
+r"""Signal diffusion and fidelity (§2 of docs/theory.md).
 
 One step of propagation is ``x ← Δ x`` with ``Δ = A`` (row = receiver). The
 share of token ``v``'s signal present at the sink ``τ`` after ``t`` steps is
@@ -421,6 +421,8 @@ def amplification(system, horizon=100, sources="non-sink", *, weights=None,
     (0, Fraction(3, 8), Fraction(5, 12), Fraction(10, 9))
     """
     attention, beta = _heads_and_weights(system, weights)
+    batch = np.broadcast_shapes(attention.shape[:-3], beta.shape[:-1])
+    attention = np.broadcast_to(attention, batch + attention.shape[-3:])
     combined = (beta[..., :, None, None] * attention).sum(axis=-3)
     stack = np.concatenate([attention, combined[..., None, :, :]], axis=-3)
     horizon = check_horizon(horizon)

@@ -1,4 +1,4 @@
-"""Sink-rooted DAGs and head systems (THEORY.md §1).
+"""Sink-rooted DAGs and head systems (§1 of docs/theory.md).
 
 An attention head is a row-stochastic, causal matrix ``A`` (row ``i`` is the
 query, the *receiver*; ``A[i, j] = 0`` for ``j > i``). Its graph ``G(A, θ)``

@@ -1,4 +1,4 @@
-r"""The forward walk and mixing (THEORY.md §3).
+r"""The forward walk and mixing (§3 of docs/theory.md).
 
 The forward walk of a head moves from key ``j`` to a receiver ``i >= j`` with
 probability ``P[j, i] = A[i, j] / Σ_k A[k, j]``; the sink ``τ`` is absorbing.

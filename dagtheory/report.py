@@ -112,7 +112,7 @@ def _operator_row(label, finite, infinite, index):
 
 
 def example2_report(horizon=20):
-    """THEORY.md §2's Example 2 at horizon ``K`` and at the infinite horizon, exactly.
+    """docs/theory.md §2's Example 2 at horizon ``K`` and at the infinite horizon, exactly.
 
     Examples
     --------
@@ -128,7 +128,7 @@ def example2_report(horizon=20):
     operators = [_operator_row(f"head {h + 1}", finite.heads, infinite.heads, h) for h in range(system.H)]
     operators.append(_operator_row("combined", finite.combined_result, infinite.combined_result, None))
     return {
-        "example": "THEORY.md §2, Example 2",
+        "example": "Example 2 (theory §2)",
         "horizon": horizon,
         "sources": [0, 1, 2],
         "sink": 3,
@@ -170,7 +170,7 @@ def example2_table(report):
 
 
 def mixing_example_report(eps=Fraction(1, 4)):
-    """THEORY.md §3's mixing instance: each head, the mixture, their distances and bounds.
+    """docs/theory.md §3's mixing instance: each head, the mixture, their distances and bounds.
 
     Examples
     --------
@@ -189,7 +189,7 @@ def mixing_example_report(eps=Fraction(1, 4)):
                      "distance_before": distances[t_mix - 1], "p": bound.p, "depth": bound.depth,
                      "binomial_bound": bound.binomial, "closed_form_bound": bound.closed_form})
     mixture = mixture_mixing_bound(system, eps=eps)
-    return {"example": "THEORY.md §3, mixing instance", "eps": eps, "walks": rows,
+    return {"example": "Mixing instance (theory §3)", "eps": eps, "walks": rows,
             "p_bar": mixture.p_bar, "mixture_bound": mixture.bound}
 
 
