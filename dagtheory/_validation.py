@@ -307,21 +307,13 @@ def check_weights(value, count, *, exact, name="weights"):
     ...
     dagtheory.exceptions.InvalidInputError: weights has a negative entry -1 at index 1
     """
-    array = as_array(value, name)
+    array = _exact_weights(value, name) if exact else as_array(value, name)
     if array.ndim == 0 or array.shape[-1] != count:
         raise InvalidInputError(
             f"{name} must have length {count} (one per head); got shape {array.shape}"
         )
     if not exact and is_exact(array):
         array = array.astype(float)
-    if exact and not is_exact(array):
-        if np.all(array == np.round(array)):
-            array = np.vectorize(lambda v: Fraction(int(v)), otypes=[object])(array)
-        else:
-            raise InvalidTypeError(
-                f"{name} must be exact (Fraction, int or sympy Rational) for an exact system; "
-                f"got floats {array.tolist()}"
-            )
     if not is_exact(array) and not np.isfinite(array).all():
         where = _first(~np.isfinite(array))
         raise InvalidInputError(f"{name} contains {array[where]} (not finite) at index {_idx(where)}")
@@ -332,6 +324,20 @@ def check_weights(value, count, *, exact, name="weights"):
     if np.any(total == 0):
         raise InvalidInputError(f"{name} are all zero; at least one head needs positive weight")
     return array / total
+
+
+def _exact_weights(value, name):
+    """Weights for an exact system: every entry converted to Fraction without passing through float."""
+    raw = np.asarray(_from_tensor(value), dtype=object)
+    out = np.empty(raw.shape, dtype=object)
+    for index, entry in np.ndenumerate(raw):
+        if isinstance(entry, (float, np.floating)):
+            raise InvalidTypeError(
+                f"{name} must be exact (Fraction, int or sympy Rational) for an exact system; "
+                f"got the float {entry!r} at index {_idx(index)}"
+            )
+        out[index] = _to_fraction(entry, name, index)
+    return out
 
 
 def _idx(where):
@@ -363,7 +369,7 @@ def check_eps(eps, *, exact):
     if not exact:
         return float(eps)
     if isinstance(eps, (float, np.floating)):
-        return Fraction(repr(float(eps)))
+        return Fraction(str(eps))
     if _is_sympy(eps):
         return Fraction(int(eps.p), int(eps.q))
     return Fraction(eps)

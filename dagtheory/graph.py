@@ -18,6 +18,7 @@ This module also holds the forward walk ``P`` of §3 (``P[j, i] = A[i, j] /
 Σ_k A[k, j]``), since every head carries one.
 """
 
+import operator
 from fractions import Fraction
 from functools import cached_property
 
@@ -75,11 +76,10 @@ def edge_list_attention(n, edges, *, exact=True):
     """
     n = check_steps(n, name="n", minimum=2)
     counts = np.eye(n, dtype=np.int64)
+    if isinstance(edges, (str, bytes)) or not hasattr(edges, "__iter__"):
+        raise InvalidTypeError(f"edges must be an iterable of pairs (s, t); got {edges!r}")
     for position, edge in enumerate(edges):
-        try:
-            s, t = (int(e) for e in edge)
-        except (TypeError, ValueError) as err:
-            raise InvalidInputError(f"edge {position} must be a pair (s, t) of ints; got {edge!r}") from err
+        s, t = _edge_endpoints(edge, position)
         if not 0 <= s < t < n:
             raise InvalidInputError(
                 f"edge {position} is ({s}, {t}); edges must go forward, 0 <= s < t < n = {n}"
@@ -90,6 +90,17 @@ def edge_list_attention(n, edges, *, exact=True):
         return counts / totals[:, None]
     fractions = [[Fraction(int(c), int(totals[i])) for c in row] for i, row in enumerate(counts)]
     return np.array(fractions, dtype=object)
+
+
+def _edge_endpoints(edge, position):
+    """The two int endpoints of an edge; bools, floats and strings are refused."""
+    try:
+        s, t = edge
+        if isinstance(s, (bool, np.bool_)) or isinstance(t, (bool, np.bool_)):
+            raise TypeError
+        return operator.index(s), operator.index(t)
+    except (TypeError, ValueError) as err:
+        raise InvalidInputError(f"edge {position} must be a pair (s, t) of ints; got {edge!r}") from err
 
 
 def _forward_walk(attention, zero_columns):

@@ -1,4 +1,4 @@
-"""The worked examples of THEORY.md (§2 Example 2, §3 mixing instance) as exact systems."""
+"""The worked examples of docs/theory.md (§2 Example 2, §3 mixing instance) as exact systems."""
 
 from fractions import Fraction
 
