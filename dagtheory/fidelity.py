@@ -391,7 +391,8 @@ def _ratio(combined, best):
 
 
 def _greater_than_one(ratio):
-    above = np.asarray(ratio > 1, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        above = np.asarray(ratio > 1, dtype=bool)
     return bool(above) if above.ndim == 0 else above
 
 

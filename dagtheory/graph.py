@@ -480,9 +480,13 @@ class HeadSystem:
         return walks
 
     def _simplex(self, weights, name):
+        """``weights`` checked and renormalized as one point of the simplex (shape ``(H,)``)."""
         if weights is None:
             return self._weights
-        return check_weights(weights, self.H, exact=self.is_exact, name=name)
+        weights = check_weights(weights, self.H, exact=self.is_exact, name=name)
+        if weights.ndim != 1:
+            raise InvalidInputError(f"{name} must have shape ({self.H},); got shape {weights.shape}")
+        return weights
 
     def combined(self, weights=None):
         """The :class:`SinkDAG` of ``Δ̄(β) = Σ_h β_h Δ^(h)`` (§2); ``β`` defaults to :attr:`weights`."""

@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats
 
 from ._arith import matrix_times_column, one_like, scalar, unit_rows, zero_like
-from ._validation import check_eps, check_steps, check_walk, check_weights, is_exact
+from ._validation import check_eps, check_steps, check_walk, is_exact
 from .exceptions import ConvergenceError, TrappedNodeWarning
 from .graph import HeadSystem, SinkDAG, forward_walk, longest_paths_to_sink
 
@@ -397,8 +397,7 @@ def mixture_mixing_bound(system, alpha=None, eps=0.25):
     """
     if not isinstance(system, HeadSystem):
         raise TypeError(f"mixture_mixing_bound takes a HeadSystem; got {type(system).__name__}")
-    alpha = system.weights if alpha is None else check_weights(alpha, system.H, exact=system.is_exact,
-                                                               name="alpha")
+    alpha = system._simplex(alpha, "alpha")
     eps = check_eps(eps, exact=system.is_exact)
     per_head_p = np.asarray(forward_probability(system.walks), dtype=system.walks.dtype)
     p_bar = (alpha * per_head_p).sum()
