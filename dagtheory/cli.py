@@ -6,12 +6,15 @@ input end with exit status 2 and a one-line message, never a traceback.
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .exceptions import DagTheoryError
+from .experiment import write_text
 from .report import (
     example2_report,
     example2_table,
+    format_table,
     mixing_example_report,
     mixing_example_table,
     to_json,
@@ -40,6 +43,130 @@ def _run_mixing_example(args):
     return to_json(report) if args.json else mixing_example_table(report)
 
 
+def _write_or_print(text, path):
+    if path is None or str(path) == "-":
+        print(text)
+    else:
+        write_text(path, text + ("" if text.endswith("\n") else "\n"))
+        print(f"wrote {path}")
+
+
+def _run_analyze(args):
+    from .experiment import analyze_inputs, markdown_report, read_tokens
+
+    tokens = read_tokens(args.tokens) if args.tokens else None
+    report = analyze_inputs(args.inputs, heads=args.heads, tokens=tokens, seed=args.seed,
+                            samples=args.samples, seq_len=args.seq_len, weights=args.weights,
+                            horizon=args.horizon, eps=args.eps, max_steps=args.max_steps)
+    markdown = markdown_report(report)
+    if args.json:
+        _write_or_print(to_json(report), args.json)
+    if args.markdown:
+        _write_or_print(markdown, args.markdown)
+    return None if (args.json == "-" or args.markdown == "-") else markdown
+
+
+def _run_reproduce(args):
+    from .experiment import reproduce_paper
+
+    out = Path(args.out)
+    reproduce_paper(args.checkpoints, out, samples=args.samples, seed=args.seed,
+                    plots=not args.no_plots, horizon=args.horizon)
+    return (out / "paper.md").read_text() + f"\nwrote {out}/report.json, analysis.md, paper.md and figures"
+
+
+def _run_train(args):
+    from .torch import train_family
+
+    results = train_family(args.task, args.heads, out_dir=args.out, seed=args.seed, seq_len=args.seq_len,
+                           epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                           batch_size=args.batch_size, progress=not args.no_progress,
+                           max_len=args.seq_len, vocab_size=args.vocab_size, n_layers=args.layers)
+    rows = [[f"{r.config['heads']}", r.parameters, f"{r.history[-1]:.4g}", f"{r.accuracy:.4f}"]
+            for r in results]
+    return format_table(["heads", "parameters", "final loss", "accuracy"], rows) + f"\nsaved to {args.out}"
+
+
+def _run_demo(args):
+    from .demo import run_demo
+
+    return run_demo(Path(args.out), cache=Path(args.cache), progress=not args.no_progress)
+
+
+def _add_analysis_options(command):
+    command.add_argument("--horizon", type=_positive_int, default=100, metavar="K",
+                         help="horizon K of the fidelities (default 100)")
+    command.add_argument("--seed", type=int, default=0, help="seed of the random token samples")
+    command.add_argument("--samples", type=_positive_int, default=1, metavar="N",
+                         help="random token sequences per model (default 1)")
+
+
+def _add_commands(commands):
+    analyze = commands.add_parser(
+        "analyze", help="analyze checkpoints or attention arrays, per layer",
+        description="Per model and layer: the paper's proxies (§6), minimax fidelity and "
+                    "amplification (§2), mixing and hitting times of the mixture walk and the "
+                    "M1/M2/M3 bounds (§3). INPUT is a paper-family checkpoint (.pt) or attention "
+                    "saved as .npy/.npz of shape (H, T, T), (L, H, T, T) or (S, L, H, T, T).",
+    )
+    analyze.add_argument("inputs", nargs="+", metavar="INPUT")
+    analyze.add_argument("--tokens", metavar="FILE", help="token sequences (.npy or text, one per line)")
+    _add_analysis_options(analyze)
+    analyze.add_argument("--seq-len", type=_positive_int, default=None, metavar="T",
+                         help="length of random token sequences (default: the model's maximum)")
+    analyze.add_argument("--heads", type=_positive_int, default=None,
+                         help="head count of checkpoints whose file name does not say it")
+    analyze.add_argument("--weights", choices=("learned", "uniform"), default="learned",
+                         help="head weights: §1's learned weights (default) or uniform")
+    analyze.add_argument("--eps", type=float, default=0.25, help="ε of the mixing time (default 0.25)")
+    analyze.add_argument("--max-steps", type=_positive_int, default=100_000,
+                         help="mixing times beyond this are reported as '> budget'")
+    analyze.add_argument("--json", metavar="OUT", help="write the JSON report to OUT ('-': print it)")
+    analyze.add_argument("--markdown", metavar="OUT", help="write the Markdown report to OUT ('-': print it)")
+    analyze.set_defaults(run=_run_analyze)
+
+    reproduce = commands.add_parser(
+        "reproduce", help="reproduce the paper's experiment on its eight checkpoints",
+        description="Analyze every {H}_heads_{task}.pt in --checkpoints and write the paper-style "
+                    "tables (Markdown, JSON) and figures (PNG).",
+    )
+    reproduce.add_argument("target", choices=("paper",))
+    reproduce.add_argument("--checkpoints", required=True, metavar="DIR")
+    reproduce.add_argument("--out", default="paper-report", metavar="DIR")
+    _add_analysis_options(reproduce)
+    reproduce.set_defaults(samples=4)
+    reproduce.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    reproduce.set_defaults(run=_run_reproduce)
+
+    train = commands.add_parser(
+        "train", help="train parameter-matched models over head counts",
+        description="Train one model of the paper's family per head count on the copy or cycle "
+                    "task; save each state_dict with a JSON record of its run.",
+    )
+    train.add_argument("--task", choices=("copy", "cycle"), default="copy")
+    train.add_argument("--heads", type=_positive_int, nargs="+", default=[1, 4, 8, 16])
+    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--steps-per-epoch", type=_positive_int, default=200)
+    train.add_argument("--batch-size", type=_positive_int, default=32)
+    train.add_argument("--seq-len", type=_positive_int, default=100, metavar="T")
+    train.add_argument("--vocab-size", type=_positive_int, default=256)
+    train.add_argument("--layers", type=_positive_int, default=4)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="runs", metavar="DIR")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(run=_run_train)
+
+    demo = commands.add_parser(
+        "demo", help="the worked examples, then two small trained models analyzed",
+        description="Print the worked examples; train (or load from the cache) a small single-head "
+                    "and a small multi-head model on the copy task; analyze both and write a report.",
+    )
+    demo.add_argument("--out", default="demo-report", metavar="DIR")
+    demo.add_argument("--cache", default=".cache/demo-models", metavar="DIR")
+    demo.add_argument("--no-progress", action="store_true")
+    demo.set_defaults(run=_run_demo)
+
+
 def build_parser():
     """The argument parser of the ``dagtheory`` command."""
     parser = argparse.ArgumentParser(
@@ -65,6 +192,7 @@ def build_parser():
     )
     mixing.add_argument("--json", action="store_true", help="print JSON")
     mixing.set_defaults(run=_run_mixing_example)
+    _add_commands(commands)
     return parser
 
 
@@ -76,8 +204,10 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
-        print(args.run(args))
-    except (DagTheoryError, ValueError, TypeError) as err:
+        text = args.run(args)
+        if text is not None:
+            print(text)
+    except (DagTheoryError, ValueError, TypeError, OSError) as err:
         print(f"dagtheory {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

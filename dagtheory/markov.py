@@ -36,7 +36,7 @@ from scipy import stats
 
 from ._arith import matrix_times_column, one_like, scalar, unit_rows, zero_like
 from ._validation import check_eps, check_steps, check_walk, is_exact
-from .exceptions import ConvergenceError, TrappedNodeWarning
+from .exceptions import ConvergenceError, InvalidInputError, TrappedNodeWarning
 from .graph import HeadSystem, SinkDAG, forward_walk, longest_paths_to_sink
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "forward_probability",
     "trapped_nodes",
     "mixing_bound",
+    "closed_form_bound",
     "mixture_mixing_bound",
 ]
 
@@ -202,7 +203,7 @@ def _warn_trapped(walk, stuck):
     )
 
 
-def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS):
+def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"):
     """The mixing time ``T_mix(ε) = min{t ≥ 0 : d(t) ≤ ε}`` (§3).
 
     Parameters
@@ -213,7 +214,11 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS):
         ``0 < ε < 1`` (default 1/4). In exact mode a float is read by its
         decimal text (``0.1`` is ``1/10``).
     max_steps : int, keyword-only
-        Iteration budget; :class:`~dagtheory.exceptions.ConvergenceError` beyond it.
+        Iteration budget.
+    over_budget : {"raise", "nan"}, keyword-only
+        A walk still above ``ε`` after ``max_steps`` steps raises
+        :class:`~dagtheory.exceptions.ConvergenceError` (default), or is
+        reported as ``nan``, meaning "more than ``max_steps``".
 
     Returns
     -------
@@ -232,6 +237,8 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS):
     walk = _walk(P)
     eps = check_eps(eps, exact=is_exact(walk))
     max_steps = check_steps(max_steps, name="max_steps", minimum=1)
+    if over_budget not in ("raise", "nan"):
+        raise InvalidInputError(f"over_budget must be 'raise' or 'nan'; got {over_budget!r}")
     stuck = _cut_off(walk)
     never = stuck.any(axis=-1)
     if never.any():
@@ -243,14 +250,16 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS):
         result = np.where(mixed, t, result)
         if not (result == -1).any():
             break
-    if (result == -1).any():
+    if (result == -1).any() and over_budget == "nan":
+        result = np.where(result == -1, math.nan, result)
+    elif (result == -1).any():
         bound = mixing_bound(walk, eps).closed_form
         raise ConvergenceError(
             f"T_mix({eps}) exceeds max_steps = {max_steps}; Theorem M2 bounds it by "
             f"{np.max(bound)}; raise max_steps to compute it"
         )
     if walk.ndim == 2:
-        return math.inf if never else int(result)
+        return float(result) if not np.isfinite(result) else int(result)
     return result
 
 
@@ -343,6 +352,27 @@ def _as_count(value):
         return value.astype(float)
     value = value.item()
     return value if value == math.inf else int(value)
+
+
+def closed_form_bound(depth, p, eps=0.25):
+    """Theorem M2's ``⌈max(2L/p, 8 ln(1/ε)/p)⌉`` (§3), elementwise over arrays.
+
+    With ``depth = n - 1`` and ``p = p̄`` it is Theorem M3's bound for a mixture.
+    Exact (an int, by sympy) when ``p`` is a Fraction; ``inf`` where ``p = 0``.
+
+    Examples
+    --------
+    >>> closed_form_bound(3, 0.25)
+    45
+    >>> closed_form_bound([3, 11], [0.25, 0.5]).tolist()
+    [45.0, 44.0]
+    """
+    p_array = np.asarray(p, dtype=object if isinstance(p, Fraction) else None)
+    exact = p_array.dtype == object
+    eps = check_eps(eps, exact=exact)
+    if not exact:
+        p_array = p_array.astype(float)
+    return _as_count(_elementwise(_closed_form_one, np.asarray(depth), p_array, eps))
 
 
 def mixing_bound(P, eps=0.25):

@@ -1,0 +1,242 @@
+"""Per-layer analysis of attention from a model (§2, §3, §6 together).
+
+:func:`analyze_attention` takes the attention of a whole model, shape
+``(L, H, T, T)`` or ``(S, L, H, T, T)`` for ``S`` input samples, and computes
+for every sample and layer, in one batched pass:
+
+* the paper's two proxies (§6): fidelity proxy (percent, sink included, with
+  its arg-min node) and the exact mixing proxy;
+* §2: minimax fidelity of the combined operator over the non-sink sources,
+  every head's, and the amplification ratio;
+* §3, for the mixture walk ``P̄(α) = Σ_h α_h P^(h)``: mixing time, mean and
+  maximum hitting time, and the bounds of Theorems M1, M2 and M3.
+
+:func:`summarize` turns the per-sample arrays into mean and standard deviation
+per layer.
+"""
+
+import math
+import warnings
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_attention, check_eps, check_horizon, check_steps, check_weights
+from .exceptions import InvalidInputError
+from .fidelity import amplification
+from .graph import forward_walk
+from .markov import closed_form_bound, forward_probability, hitting_times, mixing_bound, mixing_time
+from .reference import fidelity_proxy, mixing_proxy
+
+__all__ = ["LayerAnalysis", "analyze_attention", "summarize", "SUMMARY_METRICS"]
+
+#: Mixing times beyond this many steps are reported as ``nan`` ("more than").
+DEFAULT_MAX_STEPS = 100_000
+
+#: The scalar metrics averaged by :func:`summarize`, in report order.
+SUMMARY_METRICS = (
+    "fidelity_proxy", "mixing_proxy", "minimax_fidelity", "best_head_fidelity",
+    "amplification", "mixing_time", "hitting_time_mean", "hitting_time_max",
+    "forward_probability", "m1_bound", "m2_bound", "m3_bound",
+)
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    """Per-sample, per-layer numbers; every array has shape ``(S, L)`` unless noted.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (S, L, H)
+        Head weights used (``β = α``).
+    fidelity_proxy, fidelity_proxy_node, sink_decides
+        §6's fidelity proxy in percent, its arg-min node, and whether that node is the sink.
+    mixing_proxy
+        §6's mixing proxy, exact.
+    minimax_fidelity, minimax_node, minimax_step
+        §2's ``φ_min^K`` of ``Δ̄(β)`` over non-sink sources, its arg-min and peak step.
+    head_fidelity : ndarray, shape (S, L, H)
+        Each head's ``φ_min^K``.
+    best_head, best_head_fidelity, amplification
+        The best single head, its value and ``ρ`` (§2).
+    mixing_time
+        ``T_mix(ε)`` of ``P̄(α)`` (§3); ``inf`` when trapped, ``nan`` beyond ``max_steps``.
+    hitting_time_mean, hitting_time_max
+        Mean and maximum over non-sink starts of the expected hitting time of ``P̄(α)``.
+    forward_probability, depth, m1_bound, m2_bound
+        ``p``, ``L`` and Theorems M1 and M2 for ``P̄(α)``.
+    p_bar, m3_bound
+        Theorem M3: ``p̄ = Σ_h α_h p_h`` and ``⌈max(2N/p̄, 8 ln(1/ε)/p̄)⌉``.
+    horizon, eps : int, float
+    """
+
+    weights: Any
+    fidelity_proxy: Any
+    fidelity_proxy_node: Any
+    sink_decides: Any
+    mixing_proxy: Any
+    minimax_fidelity: Any
+    minimax_node: Any
+    minimax_step: Any
+    head_fidelity: Any
+    best_head: Any
+    best_head_fidelity: Any
+    amplification: Any
+    mixing_time: Any
+    hitting_time_mean: Any
+    hitting_time_max: Any
+    forward_probability: Any
+    depth: Any
+    m1_bound: Any
+    m2_bound: Any
+    p_bar: Any
+    m3_bound: Any
+    horizon: int
+    eps: float
+
+    @property
+    def shape(self):
+        """``(S, L)``: samples and layers."""
+        return np.shape(self.minimax_fidelity)
+
+    def sample(self, index):
+        """The per-layer numbers of one sample, as a dict of arrays of shape ``(L,)`` (or ``(L, H)``)."""
+        return {f.name: getattr(self, f.name)[index] for f in fields(self)
+                if f.name not in ("horizon", "eps")}
+
+
+def _stack(attention):
+    """Attention as ``(S, L, H, T, T)``."""
+    array = check_attention(attention, name="attention", batch_label="batch")
+    if array.ndim < 3 or array.ndim > 5:
+        raise InvalidInputError(
+            "attention must have shape (H, T, T), (L, H, T, T) or (S, L, H, T, T); "
+            f"got shape {array.shape}"
+        )
+    if np.asarray(array).dtype == object:
+        array = array.astype(float)
+    return array.reshape((1,) * (5 - array.ndim) + array.shape)
+
+
+def _weights(weights, shape):
+    samples, layers, heads = shape[:3]
+    if weights is None:
+        return np.full((samples, layers, heads), 1.0 / heads)
+    array = check_weights(np.asarray(weights, dtype=float), heads, exact=False)
+    if array.ndim == 2 and array.shape[0] != layers:
+        raise InvalidInputError(
+            f"weights of shape {array.shape} need one row per layer ({layers} layers)"
+        )
+    return np.broadcast_to(array, (samples, layers, heads)).copy()
+
+
+def _walk_numbers(walks, alpha, eps, max_steps):
+    """§3 numbers of the mixture walk ``P̄(α)`` for every sample and layer."""
+    mixture = (alpha[..., :, None, None] * walks).sum(axis=-3)
+    times = hitting_times(mixture)[..., :-1]
+    bound = mixing_bound(mixture, eps)
+    p_heads = np.asarray(forward_probability(walks))
+    p_bar = (alpha * p_heads).sum(axis=-1)
+    return {
+        "mixing_time": mixing_time(mixture, eps, max_steps=max_steps, over_budget="nan"),
+        "hitting_time_mean": times.mean(axis=-1),
+        "hitting_time_max": times.max(axis=-1),
+        "forward_probability": np.asarray(bound.p, dtype=float),
+        "depth": np.asarray(bound.depth),
+        "m1_bound": np.asarray(bound.binomial, dtype=float),
+        "m2_bound": np.asarray(bound.closed_form, dtype=float),
+        "p_bar": p_bar,
+        "m3_bound": np.asarray(closed_form_bound(mixture.shape[-1] - 1, p_bar, eps), dtype=float),
+    }
+
+
+def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
+                      max_steps=DEFAULT_MAX_STEPS, zero_columns="raise"):
+    """Every per-layer number of the analyzer for attention of shape ``(S, L, H, T, T)``.
+
+    Parameters
+    ----------
+    attention : array_like
+        ``(H, T, T)``, ``(L, H, T, T)`` or ``(S, L, H, T, T)`` float attention.
+    weights : array_like of shape (H,) or (L, H), optional
+        Head weights per layer (e.g. §1's learned weights); uniform by default.
+    horizon : int
+        ``K`` for the fidelities (default 100, the paper's).
+    eps : float
+        ``ε`` for mixing (default 1/4).
+    max_steps : int, keyword-only
+        Mixing times beyond this are reported as ``nan``.
+    zero_columns : {"raise", "sink"}, keyword-only
+        Forward-walk policy for tokens nobody attends to (§3).
+
+    Returns
+    -------
+    LayerAnalysis
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dagtheory.examples import paper_example2
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> result = analyze_attention(heads, horizon=20)
+    >>> result.shape, round(float(result.amplification[0, 0]), 6), float(result.mixing_time[0, 0])
+    ((1, 1), 1.111111, 8.0)
+    """
+    stack = _stack(attention)
+    horizon = check_horizon(horizon, allow_none=False)
+    eps = check_eps(eps, exact=False)
+    max_steps = check_steps(max_steps, name="max_steps", minimum=1)
+    alpha = _weights(weights, stack.shape)
+    amp = amplification(stack, horizon, "non-sink", weights=alpha)
+    proxy = fidelity_proxy(stack, alpha, horizon)
+    walks = forward_walk(stack, zero_columns=zero_columns)
+    return LayerAnalysis(
+        weights=alpha,
+        fidelity_proxy=np.asarray(proxy.percent, dtype=float),
+        fidelity_proxy_node=np.asarray(proxy.node),
+        sink_decides=np.asarray(proxy.sink_decides, dtype=bool),
+        mixing_proxy=np.asarray(mixing_proxy(stack, alpha).value, dtype=float),
+        minimax_fidelity=np.asarray(amp.combined, dtype=float),
+        minimax_node=np.asarray(amp.combined_result.node),
+        minimax_step=np.asarray(amp.combined_result.t),
+        head_fidelity=np.asarray(amp.per_head, dtype=float),
+        best_head=np.asarray(amp.best_head),
+        best_head_fidelity=np.asarray(amp.best_value, dtype=float),
+        amplification=np.asarray(amp.ratio, dtype=float),
+        **_walk_numbers(walks, alpha, eps, max_steps),
+        horizon=horizon, eps=eps,
+    )
+
+
+def _mean_and_std(values):
+    values = np.asarray(values, dtype=float)
+    finite = np.where(np.isfinite(values), values, np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(finite, axis=0)
+        std = np.nanstd(finite, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros(values.shape[1:])
+    # A metric that is infinite (or beyond the budget) in any sample stays so in the mean.
+    mean = np.where(np.isinf(values).any(axis=0), math.inf, mean)
+    mean = np.where(np.isnan(values).any(axis=0), math.nan, mean)
+    return mean, std
+
+
+def summarize(analysis):
+    """Mean and standard deviation over samples of every scalar metric, per layer.
+
+    Returns
+    -------
+    dict
+        ``{metric: {"mean": ndarray (L,), "std": ndarray (L,)}}`` for
+        :data:`SUMMARY_METRICS`, plus ``"sink_decides_share"`` (fraction of
+        samples whose fidelity proxy is decided by the sink) and
+        ``"amplifies_share"`` (fraction with ``ρ > 1``).
+    """
+    summary = {}
+    for name in SUMMARY_METRICS:
+        mean, std = _mean_and_std(getattr(analysis, name))
+        summary[name] = {"mean": mean, "std": std}
+    summary["sink_decides_share"] = np.asarray(analysis.sink_decides, dtype=float).mean(axis=0)
+    summary["amplifies_share"] = (np.asarray(analysis.amplification) > 1).mean(axis=0)
+    return summary
