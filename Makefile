@@ -7,9 +7,7 @@ STAMP := $(VENV)/.dagtheory-installed
 .PHONY: demo test venv clean
 
 demo: $(STAMP)
-	@$(BIN)/dagtheory example2
-	@echo
-	@$(BIN)/dagtheory mixing-example
+	@$(BIN)/dagtheory demo --out demo-report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
