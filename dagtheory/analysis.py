@@ -124,6 +124,8 @@ def _weights(weights, shape):
     if weights is None:
         return np.full((samples, layers, heads), 1.0 / heads)
     array = check_weights(np.asarray(weights, dtype=float), heads, exact=False)
+    if array.ndim > 2:
+        raise InvalidInputError(f"weights must have shape ({heads},) or ({layers}, {heads}); got {array.shape}")
     if array.ndim == 2 and array.shape[0] != layers:
         raise InvalidInputError(
             f"weights of shape {array.shape} need one row per layer ({layers} layers)"
@@ -219,7 +221,7 @@ def _mean_and_std(values):
     # A metric that is infinite (or beyond the budget) in any sample stays so in the mean.
     mean = np.where(np.isinf(values).any(axis=0), math.inf, mean)
     mean = np.where(np.isnan(values).any(axis=0), math.nan, mean)
-    return mean, std
+    return mean, np.where(np.isfinite(mean), std, math.nan)
 
 
 def summarize(analysis):

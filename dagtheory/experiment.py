@@ -57,22 +57,28 @@ class ModelInput:
         return "checkpoint" if self.model is not None else "array"
 
 
+_NUMPY_MAGIC = (b"\x93NUMPY", b"PK\x03\x04")
+
+
 def _load_array(path):
     """Attention (and optional weights) from ``.npy``/``.npz``, never unpickling objects."""
+    with open(path, "rb") as stream:
+        if not stream.read(6).startswith(_NUMPY_MAGIC):
+            raise InvalidInputError(f"{path}: not a .npy/.npz file (wrong magic bytes)")
     try:
         data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            return data, None
+        with data:
+            keys = list(data.keys())
+            if "attention" in keys:
+                return data["attention"], data["weights"] if "weights" in keys else None
+            if len(keys) == 1:
+                return data[keys[0]], None
     except ValueError as err:
         raise InvalidInputError(f"{path}: refused, the file holds pickled objects ({err})") from err
-    except OSError as err:
+    except (OSError, EOFError) as err:
         raise InvalidInputError(f"{path}: not a readable .npy/.npz file ({err})") from err
-    if isinstance(data, np.ndarray):
-        return data, None
-    with data:
-        keys = list(data.keys())
-        if "attention" in keys:
-            return data["attention"], data["weights"] if "weights" in keys else None
-        if len(keys) == 1:
-            return data[keys[0]], None
     raise InvalidInputError(f"{path}: an .npz needs an array named 'attention' (found {keys})")
 
 
@@ -120,6 +126,11 @@ def read_tokens(path):
         tokens = np.load(path, allow_pickle=False)
     else:
         lines = [line.split() for line in path.read_text().splitlines() if line.strip()]
+        if len({len(line) for line in lines}) > 1:
+            raise InvalidInputError(
+                f"{path}: every line must hold a sequence of the same length; got lengths "
+                f"{sorted({len(line) for line in lines})}"
+            )
         try:
             tokens = np.array([[int(t) for t in line] for line in lines])
         except ValueError as err:
@@ -212,7 +223,7 @@ _MARKDOWN_COLUMNS = (
 )
 
 
-def _markdown_row(record, tokens):
+def _markdown_row(record):
     sink = " ⚑" if record["sink_decides_share"] > 0 else ""
     return [
         str(record["layer"]),
@@ -247,9 +258,9 @@ def markdown_report(report):
         f"{settings['max_steps']} steps.",
     ]
     for model in report["models"]:
-        rows = [_markdown_row(r, model["tokens"]) for r in model["layers"]]
+        rows = [_markdown_row(r) for r in model["layers"]]
         parts += ["", f"## {model['name']}", "",
-                  f"{model['kind']}, {model['layers_count']} layers × {model['heads']} heads, "
+                  f"{model['kind']}, {model['layers_count']} layers × {_heads_label(model['heads'])}, "
                   f"T = {model['tokens']}, {model['weights_kind']} weights"
                   + (f" ({model['note']})" if model["note"] else "") + ".",
                   "", _markdown_table(_MARKDOWN_COLUMNS, rows)]
@@ -288,6 +299,10 @@ def _mean(model, layer, metric):
     return float(model["layers"][layer][metric]["mean"])
 
 
+def _heads_label(count):
+    return f"{count} head" + ("s" if count != 1 else "")
+
+
 def _claims(models):
     """Per-layer verdicts of the paper's two claims for one task."""
     heads = sorted(models)
@@ -300,12 +315,12 @@ def _claims(models):
                             for l in range(single["layers_count"]))
         wins_mixing = sum(_mean(models[h], l, "mixing_proxy") < _mean(single, l, "mixing_proxy")
                           for l in range(single["layers_count"]))
-        lines.append(f"{h} heads vs 1 head: higher non-sink minimax fidelity on {wins_fidelity} of "
+        lines.append(f"{_heads_label(h)} vs 1 head: higher non-sink minimax fidelity on {wins_fidelity} of "
                      f"{single['layers_count']} layers, faster mixing (lower mixing proxy) on "
                      f"{wins_mixing} of {single['layers_count']}.")
     for h in heads[1:]:
         amplifies = sum(_mean(models[h], l, "amplification") > 1 for l in range(models[h]["layers_count"]))
-        lines.append(f"{h} heads: combined heads beat the best single head (ρ > 1) on {amplifies} of "
+        lines.append(f"{_heads_label(h)}: combined heads beat the best single head (ρ > 1) on {amplifies} of "
                      f"{models[h]['layers_count']} layers.")
     return lines
 
@@ -324,8 +339,8 @@ def paper_tables(report):
                               ("Amplification ρ = combined / best single head (§2)", "amplification")):
             rows = [[f"layer {l}"] + [_cell(models[h]["layers"][l][metric]) for h in heads]
                     for l in range(layers)]
-            parts += [f"### {title}", "", _markdown_table(["layer"] + [f"{h} heads" for h in heads], rows), ""]
-        sink = [f"{h} heads, layer {l}" for h in heads for l in range(models[h]["layers_count"])
+            parts += [f"### {title}", "", _markdown_table(["layer"] + [_heads_label(h) for h in heads], rows), ""]
+        sink = [f"{_heads_label(h)}, layer {l}" for h in heads for l in range(models[h]["layers_count"])
                 if models[h]["layers"][l]["sink_decides_share"] > 0]
         parts += ["### Who decides the fidelity proxy", ""]
         parts += [("The paper's proxy is decided by the sink's own self-attention (its arg-min is "
@@ -357,12 +372,13 @@ def reproduce_paper(checkpoints, out_dir, *, samples=4, seed=0, plots=True, **op
 
 
 def _paper_figures(report, paths, out_dir, seed):
+    from .graph import HeadSystem
     from .plots import layer_bars_figure, save_figure, signal_curves_figure
 
     for task, models in sorted(_by_task(report).items()):
         for metric, label in (("minimax_fidelity", "φ_min non-sink"), ("fidelity_proxy", "fidelity proxy %"),
                               ("mixing_proxy", "mixing proxy (steps)"), ("mixing_time", "T_mix(1/4)")):
-            series = {f"{h} head{'s' if h > 1 else ''}": {
+            series = {_heads_label(h): {
                 "mean": np.array([r[metric]["mean"] for r in m["layers"]], dtype=float),
                 "std": np.array([r[metric]["std"] for r in m["layers"]], dtype=float)}
                 for h, m in sorted(models.items())}
@@ -371,8 +387,6 @@ def _paper_figures(report, paths, out_dir, seed):
     for path in paths:
         model_input = load_input(path)
         attention, learned, _ = _model_attention(model_input, None, seed, 1, None)
-        from .graph import HeadSystem
-
         system = HeadSystem.from_attention(attention[0, 0], learned[0])
         figure = signal_curves_figure(system, 100, title=f"{path.stem}, layer 0: S_t(v) of Δ̄(β)")
         save_figure(figure, out_dir / f"signal_{path.stem}_layer0.png")
