@@ -25,7 +25,7 @@ __all__ = ["DEMO_MODEL", "DEMO_TRAINING", "DEMO_HEADS", "run_demo", "demo_models
 #: Sizes of the demo models (parameter-matched: only the head split differs).
 DEMO_MODEL = {"vocab_size": 64, "d_model": 64, "n_layers": 2, "d_mlp": 128, "max_len": 32}
 #: Training run of the demo models.
-DEMO_TRAINING = {"seq_len": 32, "epochs": 3, "steps_per_epoch": 100, "batch_size": 32, "seed": 0}
+DEMO_TRAINING = {"seq_len": 32, "epochs": 2, "steps_per_epoch": 75, "batch_size": 32, "seed": 0}
 DEMO_HEADS = (1, 4)
 
 
