@@ -7,7 +7,7 @@ import numpy as np
 from ._validation import is_exact
 
 __all__ = ["zero_like", "one_like", "unit_rows", "row_times", "matrix_times_column",
-           "scalar", "to_float"]
+           "leave_mass", "scalar", "to_float"]
 
 
 def zero_like(array):
@@ -36,6 +36,16 @@ def row_times(rows, matrix):
 def matrix_times_column(matrix, columns):
     """``M c`` for a stack of matrices ``(..., n, n)`` and column vectors ``(..., n)``."""
     return np.matmul(matrix, columns[..., :, None])[..., 0]
+
+
+def leave_mass(matrix):
+    """Off-diagonal row sums ``Σ_{k≠j} M[j, k]``, shape ``(..., n)``.
+
+    For a row-stochastic ``M`` this is ``1 - M[j, j]`` without the cancellation of
+    computing ``1 - M[j, j]``: a row whose off-diagonal mass is ``1e-20`` keeps it.
+    """
+    n = matrix.shape[-1]
+    return np.where(np.eye(n, dtype=bool), zero_like(matrix), matrix).sum(axis=-1)
 
 
 def scalar(value):

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arith import one_like, row_times, scalar, unit_rows, zero_like
+from ._arith import leave_mass, one_like, row_times, scalar, unit_rows, zero_like
 from ._validation import check_attention, check_horizon, check_sources, check_steps, check_weights, is_exact
 from .exceptions import ConvergenceWarning, InvalidInputError
 from .graph import HeadSystem, SinkDAG, longest_paths_to_sink
@@ -229,8 +229,7 @@ def _absorption_limits(diffusion, absorbing):
     """``lim_t S_t(v)`` at absorbing nodes (0 elsewhere), by back-substitution on ``g (I - Q) = e_τ``."""
     n = diffusion.shape[-1]
     zero, one = zero_like(diffusion), one_like(diffusion)
-    diagonal = np.diagonal(diffusion, axis1=-2, axis2=-1)
-    leave = np.where(absorbing, one, one - diagonal)
+    leave = np.where(absorbing, one, leave_mass(diffusion))
     visits = np.full(diffusion.shape[:-1], zero, dtype=diffusion.dtype)
     limits = np.full(diffusion.shape[:-1], zero, dtype=diffusion.dtype)
     for j in range(n - 1, -1, -1):
@@ -246,7 +245,7 @@ def _supremum(diffusion, max_steps):
     """Infinite-horizon node fidelity with certificates (see the module notes)."""
     n = diffusion.shape[-1]
     zero = zero_like(diffusion)
-    absorbing = np.diagonal(diffusion, axis1=-2, axis2=-1) == 1
+    absorbing = leave_mass(diffusion) == 0
     reachable = longest_paths_to_sink(np.swapaxes(np.tril(diffusion > 0, -1), -1, -2)) >= 0
     transient = ~absorbing
     pending = transient & reachable

@@ -25,6 +25,7 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
+from ._arith import leave_mass
 from ._validation import (
     DEFAULT_ATOL,
     as_array,
@@ -324,9 +325,8 @@ class SinkDAG:
 
     @property
     def trapped(self):
-        """Non-sink nodes whose forward walk never leaves them (``P[j, j] = 1``)."""
-        diagonal = np.diagonal(self.walk)[:-1]
-        return [int(j) for j in np.flatnonzero(diagonal == 1)]
+        """Non-sink nodes whose forward walk never leaves them (no mass off the diagonal of ``P``)."""
+        return [int(j) for j in np.flatnonzero(leave_mass(self.walk)[:-1] == 0)]
 
     def edges(self):
         """Edges ``(j, i, weight)`` of ``G(A, θ)`` with ``j < i``, weight ``A[i, j]``."""

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._arith import matrix_times_column, one_like, scalar, unit_rows, zero_like
+from ._arith import leave_mass, matrix_times_column, one_like, scalar, unit_rows, zero_like
 from ._validation import check_eps, check_steps, check_walk, is_exact
 from .exceptions import ConvergenceError, InvalidInputError, TrappedNodeWarning
 from .graph import HeadSystem, SinkDAG, forward_walk, longest_paths_to_sink
@@ -188,13 +188,13 @@ def trapped_nodes(P):
     walk = _walk(P)
     if walk.ndim != 2:
         raise TypeError("trapped_nodes takes one walk; index the batch first")
-    return [int(j) for j in np.flatnonzero(np.diagonal(walk)[:-1] == 1)]
+    return [int(j) for j in np.flatnonzero(leave_mass(walk)[:-1] == 0)]
 
 
 def _warn_trapped(walk, stuck):
     where = tuple(int(i) for i in np.argwhere(stuck.any(axis=-1))[0]) if walk.ndim > 2 else ()
     single = walk[where]
-    trapped = [int(j) for j in np.flatnonzero(np.diagonal(single)[:-1] == 1)]
+    trapped = [int(j) for j in np.flatnonzero(leave_mass(single)[:-1] == 0)]
     cut_off = [int(j) for j in np.flatnonzero(stuck[where])]
     batch = f" (batch index {where})" if where else ""
     warnings.warn(
@@ -283,13 +283,14 @@ def hitting_times(P):
     n = walk.shape[-1]
     one, zero = one_like(walk), zero_like(walk)
     times = np.full(walk.shape[:-1], zero, dtype=walk.dtype)
+    leave = leave_mass(walk)
+    stuck = leave == 0
+    leave = np.where(stuck, one, leave)
     for j in range(n - 2, -1, -1):
-        stay = walk[..., j, j]
         moves, later = walk[..., j, j + 1:], times[..., j + 1:]
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             expected = np.where(moves > 0, moves * later, zero).sum(axis=-1)
-        leave = np.where(stay == 1, one, one - stay)
-        times[..., j] = np.where(stay == 1, math.inf, (one + expected) / leave)
+        times[..., j] = np.where(stuck[..., j], math.inf, (one + expected) / leave[..., j])
     return times
 
 
@@ -302,15 +303,14 @@ def forward_probability(P):
     0.25
     """
     walk = _walk(P)
-    diagonal = np.diagonal(walk, axis1=-2, axis2=-1)[..., :-1]
-    return scalar((one_like(walk) - diagonal).min(axis=-1))
+    return scalar(leave_mass(walk)[..., :-1].min(axis=-1))
 
 
 def _binomial_tail(t, p, below):
     """``Pr[Bin(t, p) <= below]``, exact for a Fraction ``p``."""
     if isinstance(p, Fraction):
         return sum(math.comb(t, k) * p ** k * (1 - p) ** (t - k) for k in range(min(below, t) + 1))
-    return float(stats.binom.cdf(below, t, float(p)))
+    return float(stats.binom.cdf(below, float(t), float(p)))
 
 
 def _closed_form_one(length, p, eps):

@@ -13,6 +13,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
+
+import dagtheory
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -569,3 +571,16 @@ def test_float_matches_exact_on_head_walks(attention):
     else:
         assert float_t == math.inf
     np.testing.assert_allclose(hitting_times(approx), to_float(hitting_times(exact)), rtol=1e-12)
+
+
+def test_tiny_exit_mass_is_not_rounded_away():
+    """§3: a node that leaves with probability 1e-20 (its P[j, j] rounds to 1.0) is not trapped:
+    p = 1e-20, m(0) = 1e20 + 1, and every function agrees that the sink is reachable."""
+    walk = np.array([[1.0, 1e-20, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    assert walk[0, 0] == 1.0
+    assert dagtheory.forward_probability(walk) == pytest.approx(1e-20, rel=1e-12)
+    assert dagtheory.trapped_nodes(walk) == []
+    assert dagtheory.hitting_times(walk)[0] == pytest.approx(1e20 + 1, rel=1e-12)
+    with pytest.raises(dagtheory.ConvergenceError):
+        dagtheory.mixing_time(walk, max_steps=100)
+    assert math.isnan(dagtheory.mixing_time(walk, max_steps=100, over_budget="nan"))
