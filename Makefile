@@ -14,7 +14,8 @@ test: $(STAMP)
 
 venv: $(STAMP)
 
-# PyTorch is pinned to the CPU build first, so the project's own install adds nothing large.
+# PyTorch is pinned first (torch==2.13.0; on machines with a local CPU wheel this is the CPU build),
+# so the project's own install resolves against it instead of pulling another torch.
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

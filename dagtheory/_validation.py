@@ -193,7 +193,7 @@ def _check_entries(array, name, batch_label):
         where = _first(negative)
         raise InvalidInputError(
             f"{name} has a negative entry {_format(array[where])} at {_locate(where, batch_label)}; "
-            "weights must be non-negative"
+            "entries must be non-negative"
         )
 
 

@@ -5,7 +5,9 @@ input end with exit status 2 and a one-line message, never a traceback.
 """
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -48,7 +50,7 @@ def _write_or_print(text, path):
         print(text)
     else:
         write_text(path, text + ("" if text.endswith("\n") else "\n"))
-        print(f"wrote {path}")
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def _run_analyze(args):
@@ -196,6 +198,10 @@ def build_parser():
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"dagtheory: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None):
     """Run the ``dagtheory`` command; returns the exit status."""
     parser = build_parser()
@@ -203,13 +209,19 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    show, warnings.showwarning = warnings.showwarning, _one_line_warning
     try:
         text = args.run(args)
         if text is not None:
             print(text)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (DagTheoryError, ValueError, TypeError, OSError) as err:
         print(f"dagtheory {args.command}: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = show
     return 0
 
 

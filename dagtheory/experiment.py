@@ -166,7 +166,10 @@ def analyze_input(model_input, *, tokens=None, seed=0, samples=1, seq_len=None, 
         if weights == "learned" and learned is None:
             note = "the array carries no head weights, so uniform weights were used"
     used = learned if weights == "learned" and learned is not None else None
-    analysis = analyze_attention(attention, used, horizon=horizon, eps=eps, max_steps=max_steps)
+    try:
+        analysis = analyze_attention(attention, used, horizon=horizon, eps=eps, max_steps=max_steps)
+    except InvalidInputError as err:
+        raise InvalidInputError(f"{model_input.source}: {err}") from err
     samples_count, layers, heads = analysis.weights.shape
     return {
         "name": model_input.name, "source": model_input.source, "kind": model_input.kind,
@@ -199,13 +202,15 @@ def analyze_inputs(paths, *, heads=None, **options):
     settings = {key: options.get(key, default) for key, default in (
         ("horizon", 100), ("eps", 0.25), ("weights", "learned"), ("seed", 0), ("samples", 1),
         ("max_steps", 100_000))}
+    if options.get("tokens") is not None:
+        settings["samples"] = int(np.atleast_2d(options["tokens"]).shape[0])
     return {"dagtheory_version": __version__, "settings": settings, "models": models}
 
 
-def _cell(stat, digits=4):
+def _cell(stat, digits=4, nan="n/a"):
     mean, std = stat["mean"], stat["std"]
     if isinstance(mean, float) and math.isnan(mean):
-        return "> budget"
+        return nan
     text = format_number(float(mean), digits)
     if np.isfinite(mean) and std and np.isfinite(std) and std > 0:
         text += f" ± {format_number(float(std), 2)}"
@@ -232,7 +237,7 @@ def _markdown_row(record):
         f"{_cell(record['minimax_fidelity'])} ({_nodes(record['minimax_node'])})",
         f"{_cell(record['best_head_fidelity'])} ({_nodes(record['best_head'])})",
         _cell(record["amplification"]),
-        _cell(record["mixing_time"], 6),
+        _cell(record["mixing_time"], 6, nan="> budget"),
         f"{_cell(record['hitting_time_mean'])} / {_cell(record['hitting_time_max'])}",
         _cell(record["m1_bound"], 4), _cell(record["m2_bound"], 4), _cell(record["m3_bound"], 4),
     ]
@@ -251,7 +256,7 @@ def markdown_report(report):
         "# dagtheory analysis",
         "",
         f"Horizon K = {settings['horizon']}, ε = {settings['eps']}, {settings['weights']} head weights, "
-        f"{settings['samples']} sample(s) (seed {settings['seed']}). Cells are mean ± standard "
+        f"random token samples drawn with seed {settings['seed']} unless given. Cells are mean ± standard "
         "deviation over samples; nodes are the arg-min nodes seen. ⚑ marks a fidelity proxy "
         "decided by the sink's own self-attention in some sample. T_mix, hitting times and the "
         "M1/M2/M3 bounds are for the mixture walk P̄(α) (§3); \"> budget\" means more than "
@@ -261,10 +266,16 @@ def markdown_report(report):
         rows = [_markdown_row(r) for r in model["layers"]]
         parts += ["", f"## {model['name']}", "",
                   f"{model['kind']}, {model['layers_count']} layers × {_heads_label(model['heads'])}, "
-                  f"T = {model['tokens']}, {model['weights_kind']} weights"
+                  f"T = {model['tokens']}, {model['samples']} sample(s), {model['weights_kind']} weights"
                   + (f" ({model['note']})" if model["note"] else "") + ".",
                   "", _markdown_table(_MARKDOWN_COLUMNS, rows)]
     return "\n".join(parts) + "\n"
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path, text):
@@ -275,6 +286,7 @@ def write_text(path, text):
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -337,14 +349,17 @@ def paper_tables(report):
                               ("Fidelity proxy, % (§6, sink included)", "fidelity_proxy"),
                               ("Minimax fidelity φ_min^100, non-sink sources (§2)", "minimax_fidelity"),
                               ("Amplification ρ = combined / best single head (§2)", "amplification")):
-            rows = [[f"layer {l}"] + [_cell(models[h]["layers"][l][metric]) for h in heads]
+            nan = "> budget" if metric == "mixing_time" else "n/a"
+            rows = [[f"layer {l}"] + [_cell(models[h]["layers"][l][metric], nan=nan) for h in heads]
                     for l in range(layers)]
             parts += [f"### {title}", "", _markdown_table(["layer"] + [_heads_label(h) for h in heads], rows), ""]
-        sink = [f"{_heads_label(h)}, layer {l}" for h in heads for l in range(models[h]["layers_count"])
-                if models[h]["layers"][l]["sink_decides_share"] > 0]
+        sink = [f"{_heads_label(h)}: layer{'s' if len(ls) > 1 else ''} {', '.join(map(str, ls))}"
+                for h in heads
+                if (ls := [l for l in range(models[h]["layers_count"])
+                           if models[h]["layers"][l]["sink_decides_share"] > 0])]
         parts += ["### Who decides the fidelity proxy", ""]
         parts += [("The paper's proxy is decided by the sink's own self-attention (its arg-min is "
-                   f"the last token) in: {', '.join(sink)}. The non-sink minimax fidelity of the same "
+                   f"the last token) in: {'; '.join(sink)}. The non-sink minimax fidelity of the same "
                    "layers is in the table above.") if sink else
                   "In no layer is the paper's proxy decided by the sink itself.", ""]
         parts += ["### Does the paper's claim hold here?", ""] + [f"- {line}" for line in _claims(models)] + [""]
@@ -359,7 +374,8 @@ def reproduce_paper(checkpoints, out_dir, *, samples=4, seed=0, plots=True, **op
     ``plots``, PNG figures into ``out_dir``. Returns the report dict.
     """
     checkpoints, out_dir = Path(checkpoints), Path(out_dir)
-    paths = sorted(p for p in checkpoints.glob("*_heads_*.pt") if _PAPER_NAME.match(p.stem))
+    paths = sorted((p for p in checkpoints.glob("*_heads_*.pt") if _PAPER_NAME.match(p.stem)),
+                   key=lambda p: (_PAPER_NAME.match(p.stem).group(2), int(_PAPER_NAME.match(p.stem).group(1))))
     if not paths:
         raise InvalidInputError(f"no checkpoints named like '4_heads_copy.pt' in {checkpoints}")
     report = analyze_inputs(paths, seed=seed, samples=samples, **options)

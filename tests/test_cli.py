@@ -56,3 +56,28 @@ def test_console_script_runs():
     command = [script] if script else [sys.executable, "-m", "dagtheory"]
     done = subprocess.run(command + ["example2", "--json"], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["ratio"]["exact"] == "10/9"
+
+
+def test_analyze_warns_in_one_line_and_marks_undefined_ratios(tmp_path, capsys):
+    """§2/§3 on a head system where node 1 is cut off: ρ = 0/0 is 'n/a', not '> budget',
+    and the trapped-node warning is one line without a source location."""
+    import numpy as np
+
+    cut = np.array([[1, 0, 0], [0.5, 0.5, 0], [0.9, 0, 0.1]])
+    path = tmp_path / "cut.npy"
+    np.save(path, np.stack([cut, cut]))
+    assert main(["analyze", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("dagtheory: warning: ") and "warnings.warn" not in captured.err
+    row = [line for line in captured.out.splitlines() if line.startswith("| 0 |")][0]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[5] == "n/a" and cells[6] == "inf"
+
+
+def test_errors_in_array_files_name_the_file(tmp_path, capsys):
+    import numpy as np
+
+    path = tmp_path / "upper.npy"
+    np.save(path, np.array([[[0.5, 0.5], [0.5, 0.5]]]))
+    assert main(["analyze", str(path)]) == 2
+    assert "upper.npy: attention is not causal" in capsys.readouterr().err

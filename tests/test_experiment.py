@@ -352,7 +352,7 @@ def test_paper_tables_count_the_wins_per_layer():
     assert ("- 4 heads vs 1 head: higher non-sink minimax fidelity on 2 of 3 layers, faster mixing "
             "(lower mixing proxy) on 2 of 3.") in text
     assert "- 4 heads: combined heads beat the best single head (ρ > 1) on 1 of 3 layers." in text
-    assert "in: 4 heads, layer 1." in text
+    assert "in: 4 heads: layer 1." in text
 
 
 def test_paper_tables_without_a_single_head_model():
@@ -425,7 +425,9 @@ def test_paper_tables_name_the_layers_the_sink_decides(cycle_report, checkpoints
     assert [layer["sink_decides_share"] for layer in single["layers"]] == [1.0] * 4
     text = paper_tables(cycle_report)
     sentence = text.split("decided by the sink's own self-attention (its arg-min is the last token) in: ")[1]
-    listed = re.findall(r"(\d+) heads?, layer (\d+)", sentence.split(". The non-sink")[0])
+    listed = [(heads, layer)
+              for heads, layers in re.findall(r"(\d+) heads?: layers? ([\d, ]+)", sentence.split(". The non-sink")[0])
+              for layer in re.findall(r"\d+", layers)]
     expected = [(str(h), str(layer)) for h, m in ((1, single), (4, multi))
                 for layer in range(4) if m["layers"][layer]["sink_decides_share"] > 0]
     assert listed == expected
@@ -447,7 +449,7 @@ def test_cli_analyze_prints_json(npy_path, capsys):
 def test_cli_analyze_writes_markdown(npy_path, tmp_path, capsys):
     out = tmp_path / "reports" / "analysis.md"
     assert main(["analyze", str(npy_path), "--markdown", str(out)]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err
     assert f"wrote {out}" in printed
     text = out.read_text(encoding="utf-8")
     assert text == markdown_report(analyze_inputs([npy_path]))

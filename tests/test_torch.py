@@ -479,8 +479,12 @@ def test_tiny_checkpoint_round_trip(tmp_path):
     assert model.config == dict(TINY, n_heads=2, causal=True, dropout=0.1)
     for key, value in tiny_model(heads=2).state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key
-    assert load_checkpoint(path, heads=4).config["n_heads"] == 4
-    assert load_checkpoint(path, causal=False).config["causal"] is False
+    assert load_checkpoint(path, heads=2).config["n_heads"] == 2
+    with pytest.raises(CheckpointError, match=r"named for 2 heads but heads=4 was given"):
+        load_checkpoint(path, heads=4)
+    renamed = path.rename(tmp_path / "tiny.pt")
+    assert load_checkpoint(renamed, heads=4).config["n_heads"] == 4
+    assert load_checkpoint(renamed, heads=2, causal=False).config["causal"] is False
 
 
 def _delete(key):

@@ -132,13 +132,20 @@ def _infer_config(state, path):
 
 
 def _resolve_heads(heads, path):
-    if heads is not None:
-        return check_steps(heads, name="heads", minimum=1)
     match = NAME_PATTERN.fullmatch(Path(path).name)
+    if heads is not None:
+        heads = check_steps(heads, name="heads", minimum=1)
+        if match is not None and int(match.group("heads")) != heads:
+            raise CheckpointError(
+                f"{str(path)!r} is named for {match.group('heads')} heads but heads={heads} was "
+                "given; rename the file or drop the head count"
+            )
+        return heads
     if match is None:
         raise CheckpointError(
             f"cannot tell the number of heads of {str(path)!r}: the state dict does not record "
-            "it and the file name does not follow '{H}_heads_{task}.pt'; pass heads=H"
+            "it and the file name does not follow '{H}_heads_{task}.pt'; pass heads=H "
+            "(--heads H on the command line)"
         )
     return int(match.group("heads"))
 
