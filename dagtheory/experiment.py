@@ -315,25 +315,38 @@ def _heads_label(count):
     return f"{count} head" + ("s" if count != 1 else "")
 
 
+def _verdict(wins, total):
+    if wins == total:
+        return "holds"
+    return "does not hold" if wins == 0 else f"holds in part ({wins} of {total})"
+
+
 def _claims(models):
-    """Per-layer verdicts of the paper's two claims for one task."""
+    """Per-layer verdicts of the paper's two claims for one task, then an overall verdict."""
     heads = sorted(models)
     single = models.get(1)
-    lines = []
     if single is None:
         return ["No single-head model: the single- versus multi-head claim cannot be checked."]
+    layers = range(single["layers_count"])
+    lines, fidelity, mixing, amplified, compared = [], 0, 0, 0, 0
     for h in heads[1:]:
         wins_fidelity = sum(_mean(models[h], l, "minimax_fidelity") > _mean(single, l, "minimax_fidelity")
-                            for l in range(single["layers_count"]))
+                            for l in layers)
         wins_mixing = sum(_mean(models[h], l, "mixing_proxy") < _mean(single, l, "mixing_proxy")
-                          for l in range(single["layers_count"]))
+                          for l in layers)
+        fidelity, mixing, compared = fidelity + wins_fidelity, mixing + wins_mixing, compared + len(layers)
         lines.append(f"{_heads_label(h)} vs 1 head: higher non-sink minimax fidelity on {wins_fidelity} of "
-                     f"{single['layers_count']} layers, faster mixing (lower mixing proxy) on "
-                     f"{wins_mixing} of {single['layers_count']}.")
+                     f"{len(layers)} layers, faster mixing (lower mixing proxy) on "
+                     f"{wins_mixing} of {len(layers)}.")
+    total_layers = sum(models[h]["layers_count"] for h in heads[1:])
     for h in heads[1:]:
         amplifies = sum(_mean(models[h], l, "amplification") > 1 for l in range(models[h]["layers_count"]))
+        amplified += amplifies
         lines.append(f"{_heads_label(h)}: combined heads beat the best single head (ρ > 1) on {amplifies} of "
                      f"{models[h]['layers_count']} layers.")
+    lines.append(f"Verdict: \"multi-head propagates signal better than single-head at equal parameters\" "
+                 f"{_verdict(fidelity, compared)} for §2's fidelity and {_verdict(mixing, compared)} for "
+                 f"mixing; \"combined heads beat the best single head\" {_verdict(amplified, total_layers)}.")
     return lines
 
 

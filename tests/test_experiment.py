@@ -598,3 +598,11 @@ def test_a_text_file_named_npy_is_not_called_a_pickle(tmp_path):
     path.write_text("hello")
     with pytest.raises(InvalidInputError, match=r"plain\.npy: not a \.npy/\.npz file"):
         load_input(path)
+
+
+@pytest.mark.parametrize("wins, total, expected", [(3, 3, "holds"), (0, 3, "does not hold"),
+                                                    (1, 3, "holds in part (1 of 3)")])
+def test_verdict_words(wins, total, expected):
+    from dagtheory.experiment import _verdict
+
+    assert _verdict(wins, total) == expected
