@@ -95,6 +95,25 @@ def _run_demo(args):
     return run_demo(Path(args.out), cache=Path(args.cache), progress=not args.no_progress)
 
 
+def _run_optimize(args):
+    from .weighting import weights_report, weights_table
+
+    if args.target == "example2":
+        from .examples import paper_example2
+
+        system, learned, title = paper_example2(), None, "Example 2 (theory §2): head weights compared"
+        horizon = args.horizon or 20
+    else:
+        from .experiment import load_input, optimize_inputs
+
+        system, learned = optimize_inputs(load_input(args.target), args.layer, seed=args.seed)
+        title = f"{args.target}, layer {args.layer}: head weights compared"
+        horizon = args.horizon or 100
+    report = weights_report(system, learned=learned, horizon=horizon, method=args.method,
+                            time_limit=args.time_limit)
+    return to_json(report) if args.json else weights_table(report, title)
+
+
 def _add_analysis_options(command):
     command.add_argument("--horizon", type=_positive_int, default=100, metavar="K",
                          help="horizon K of the fidelities (default 100)")
@@ -157,6 +176,23 @@ def _add_commands(commands):
     train.add_argument("--out", default="runs", metavar="DIR")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=_run_train)
+
+    optimize = commands.add_parser(
+        "optimize", help="learned, uniform and optimal head weights side by side (§5)",
+        description="Solve P3 (minimax fidelity weights, by sequential geometric programming or "
+                    "branch and bound) and P1 (best mixing bound) for Example 2 or one layer of a "
+                    "checkpoint, and compare them with the learned and uniform weights.",
+    )
+    optimize.add_argument("target", metavar="example2|CHECKPOINT")
+    optimize.add_argument("--layer", type=int, default=0, help="layer of the checkpoint (default 0)")
+    optimize.add_argument("--horizon", type=_positive_int, default=None, metavar="K",
+                          help="horizon K (default 20 for example2, 100 for a checkpoint)")
+    optimize.add_argument("--method", choices=("sgp", "bnb"), default="sgp")
+    optimize.add_argument("--seed", type=int, default=0, help="seed of the random token sequence")
+    optimize.add_argument("--time-limit", type=float, default=120.0, metavar="SECONDS",
+                          help="budget for P3 (default 120 s)")
+    optimize.add_argument("--json", action="store_true", help="print JSON")
+    optimize.set_defaults(run=_run_optimize)
 
     demo = commands.add_parser(
         "demo", help="the worked examples, then two small trained models analyzed",

@@ -21,6 +21,7 @@ import numpy as np
 from . import __version__
 from .analysis import SUMMARY_METRICS, analyze_attention, summarize
 from .exceptions import InvalidInputError
+from .graph import HeadSystem
 from .report import format_number, to_json
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "random_tokens",
     "read_tokens",
     "analyze_input",
+    "optimize_inputs",
     "analyze_inputs",
     "markdown_report",
     "write_text",
@@ -151,6 +153,17 @@ def _model_attention(model_input, tokens, seed, samples, seq_len):
     attention = extract_attention(model, np.atleast_2d(tokens))
     learned = np.stack([learned_head_weights(model, layer) for layer in range(config["n_layers"])])
     return attention, learned, tokens
+
+
+def optimize_inputs(model_input, layer, *, seed=0):
+    """The head system of one layer of a checkpoint on one random sequence, and its learned weights."""
+    if model_input.kind != "checkpoint":
+        raise InvalidInputError(f"{model_input.source}: optimize takes example2 or a checkpoint (.pt)")
+    attention, learned, _ = _model_attention(model_input, None, seed, 1, None)
+    layers = attention.shape[1]
+    if not -layers <= layer < layers:
+        raise InvalidInputError(f"layer {layer} is out of range: the model has layers 0..{layers - 1}")
+    return HeadSystem.from_attention(attention[0, layer]), learned[layer]
 
 
 def analyze_input(model_input, *, tokens=None, seed=0, samples=1, seq_len=None, weights="learned",
@@ -401,7 +414,6 @@ def reproduce_paper(checkpoints, out_dir, *, samples=4, seed=0, plots=True, **op
 
 
 def _paper_figures(report, paths, out_dir, seed):
-    from .graph import HeadSystem
     from .plots import layer_bars_figure, save_figure, signal_curves_figure
 
     for task, models in sorted(_by_task(report).items()):
