@@ -812,7 +812,7 @@ def optimal_fidelity_weights(system, horizon=100, *, sources="non-sink", method=
         stays at 0 (the local monomial lives on the support of the start), so
         start from the interior to let every head move.
     starts : int, keyword-only
-        Number of SGP runs. Beyond the given starts, the best points of a fixed
+        Number of SGP runs (default 1; 8 is a good choice against poor local optima). Beyond the given starts, the best points of a fixed
         (seeded) random sample of 256 interior points, screened in one batched
         evaluation, are used. The best run is returned. SGP finds a local
         optimum; several starts guard against a poor one.

@@ -58,7 +58,8 @@ def weights_report(system, *, learned=None, horizon=100, method="sgp", eps=0.25,
         ``gain``: P3's minimax fidelity minus the learned (or uniform) one.
     """
     base = HeadSystem(np.asarray(system.attention, dtype=float)) if system.is_exact else system
-    optimum = optimal_fidelity_weights(base, horizon, method=method, time_limit=time_limit)
+    optimum = optimal_fidelity_weights(base, horizon, method=method, starts=8,
+                                       time_limit=time_limit)
     mixing = optimal_mixing_weights(base, eps=eps)
     rows = []
     if learned is not None:

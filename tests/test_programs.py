@@ -524,3 +524,11 @@ def test_every_gp_solver_fails(monkeypatch):
         optimal_fidelity_weights(paper_example2(), horizon=20)
     with pytest.raises(SolverError, match="Tried MOSEK"):
         optimal_fidelity_weights(paper_example2(), horizon=20, solver="mosek")
+
+
+def test_p3_single_start_can_stop_at_a_local_optimum(generated):
+    """§5: SGP is a local method; on this system one start from uniform weights stops below the
+    grid's best point, which is why the default runs several starts."""
+    attention, on_grid = generated[0, 2.0]
+    single = optimal_fidelity_weights(HeadSystem(attention), 30, starts=1)
+    assert single.value < on_grid.max() - 1e-6
