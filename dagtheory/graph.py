@@ -93,6 +93,12 @@ def edge_list_attention(n, edges, *, exact=True):
     return np.array(fractions, dtype=object)
 
 
+def _check_policy(zero_columns):
+    if zero_columns not in _ZERO_COLUMN_POLICIES:
+        raise InvalidInputError(f"zero_columns must be 'raise' or 'sink'; got {zero_columns!r}")
+    return zero_columns
+
+
 def _edge_endpoints(edge, position):
     """The two int endpoints of an edge; bools, floats and strings are refused."""
     try:
@@ -153,9 +159,7 @@ def forward_walk(attention, *, zero_columns="raise"):
            [0.        , 0.5       , 0.5       ],
            [0.        , 0.        , 1.        ]])
     """
-    if zero_columns not in _ZERO_COLUMN_POLICIES:
-        raise InvalidInputError(f"zero_columns must be 'raise' or 'sink'; got {zero_columns!r}")
-    return _forward_walk(check_attention(attention), zero_columns)
+    return _forward_walk(check_attention(attention), _check_policy(zero_columns))
 
 
 def longest_paths_to_sink(edges):
@@ -228,7 +232,26 @@ def learned_head_weights(out_proj, heads):
     return check_weights(importance, heads, exact=False, name="learned head importances")
 
 
-class SinkDAG:
+class _OnTokens:
+    """Shared views of an object holding attention ``(..., n, n)`` in ``self._attention``."""
+
+    @property
+    def n(self):
+        """Number of tokens."""
+        return self._attention.shape[-1]
+
+    @property
+    def sink(self):
+        """The sink ``τ = n - 1``."""
+        return self.n - 1
+
+    @property
+    def is_exact(self):
+        """True when the weights are exact rationals (§7)."""
+        return is_exact(self._attention)
+
+
+class SinkDAG(_OnTokens):
     """One attention head as a validated sink-rooted DAG (§1).
 
     Parameters
@@ -260,12 +283,10 @@ class SinkDAG:
                 f"SinkDAG holds one head, shape (n, n); got shape {array.shape}. "
                 "Use HeadSystem.from_attention for a stack of heads"
             )
-        if zero_columns not in _ZERO_COLUMN_POLICIES:
-            raise InvalidInputError(f"zero_columns must be 'raise' or 'sink'; got {zero_columns!r}")
         array.setflags(write=False)
         self._attention = array
         self.threshold = check_threshold(threshold)
-        self.zero_columns = zero_columns
+        self.zero_columns = _check_policy(zero_columns)
 
     @classmethod
     def from_attention(cls, attention, threshold=0.0, **options):
@@ -276,21 +297,6 @@ class SinkDAG:
     def from_edges(cls, n, edges, *, exact=True):
         """Build from a directed edge list by §1's edge-list construction (exact by default)."""
         return cls(edge_list_attention(n, edges, exact=exact))
-
-    @property
-    def n(self):
-        """Number of tokens."""
-        return self._attention.shape[0]
-
-    @property
-    def sink(self):
-        """The sink ``τ = n - 1``."""
-        return self.n - 1
-
-    @property
-    def is_exact(self):
-        """True when the weights are exact rationals (§7)."""
-        return is_exact(self._attention)
 
     @property
     def diffusion(self):
@@ -361,7 +367,7 @@ class SinkDAG:
         return f"SinkDAG(n={self.n}, depth={self.depth}, cut_off={self.cut_off}, {mode})"
 
 
-class HeadSystem:
+class HeadSystem(_OnTokens):
     """Heads on the same tokens with weights on the simplex (§1).
 
     Parameters
@@ -396,9 +402,7 @@ class HeadSystem:
         array.setflags(write=False)
         self._attention = array
         self.threshold = check_threshold(threshold)
-        if zero_columns not in _ZERO_COLUMN_POLICIES:
-            raise InvalidInputError(f"zero_columns must be 'raise' or 'sink'; got {zero_columns!r}")
-        self.zero_columns = zero_columns
+        self.zero_columns = _check_policy(zero_columns)
         self._weights = self._resolve_weights(weights, out_proj)
         self._weights.setflags(write=False)
 
@@ -450,21 +454,6 @@ class HeadSystem:
     def H(self):
         """Number of heads."""
         return self._attention.shape[0]
-
-    @property
-    def n(self):
-        """Number of tokens."""
-        return self._attention.shape[-1]
-
-    @property
-    def sink(self):
-        """The sink ``τ = n - 1``."""
-        return self.n - 1
-
-    @property
-    def is_exact(self):
-        """True when the attention is exact rationals (§7)."""
-        return is_exact(self._attention)
 
     @cached_property
     def heads(self):
