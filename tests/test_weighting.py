@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import dagtheory as dt
+import dagtheory.programs
 from dagtheory.cli import main
 from dagtheory.examples import paper_example2
 from dagtheory.weighting import weights_report, weights_table
@@ -29,6 +30,10 @@ def test_rows_recompute_independently(example2_report):
         n_minus_1 = system.n - 1
         expected = math.ceil(max(2 * n_minus_1 / row["p_bar"], 8 * math.log(4) / row["p_bar"]))
         assert row["m3_bound"] == expected
+        p_mixture = dt.forward_probability(system.mixture_walk(beta))
+        assert row["p_mixture"] == pytest.approx(p_mixture, abs=1e-12) and p_mixture >= row["p_bar"] - 1e-12
+        tighter = math.ceil(max(2 * n_minus_1 / p_mixture, 8 * math.log(4) / p_mixture))
+        assert row["mixing_bound"] == tighter <= expected
         assert row["mixing_time"] == dt.mixing_time(system.mixture_walk(beta))
 
 
@@ -40,6 +45,7 @@ def test_example2_rows(example2_report):
     assert uniform["minimax_fidelity"] == pytest.approx(5 / 12, abs=1e-12)
     assert optimum["minimax_fidelity"] >= 0.4297 and 0.57 <= optimum["weights"][0] <= 0.59
     np.testing.assert_allclose(mixing["weights"], [1.0, 0.0], atol=1e-7)
+    assert mixing["mixing_bound"] == dt.programs.optimal_mixing_weights(paper_example2()).bound
     assert example2_report["gain"] == pytest.approx(optimum["minimax_fidelity"] - 5 / 12, abs=1e-12)
     assert example2_report["upper_bound"] is None
 
