@@ -1,0 +1,563 @@
+r"""Symbolic forms of the signal and the absorption CDF (§2, §3, §5 of docs/theory.md).
+
+For a head system with exact (rational) attention, the signal at the sink under
+weights ``β`` and the absorption CDF of the mixture walk under weights ``α``,
+
+.. math::
+
+    S_t(v; β) = [Δ̄(β)^t]_{τ, v},  \qquad  F_t(j; α) = [P̄(α)^t]_{j, τ},
+
+are polynomials in the weights with non-negative rational coefficients
+(posynomials), homogeneous of degree ``t`` (§5). They are built here as
+``sympy.Poly`` objects by the same iterations the numeric code uses
+(``r ← r Δ̄(β)`` and ``F ← P̄(α) F``), with polynomial entries and never a
+matrix power.
+
+For one head, ``S_t(v)`` for every ``t ≥ 1`` has a closed form in a symbol
+``t``: row ``τ`` of ``P J^t P^{-1}`` from the Jordan form ``Δ = P J P^{-1}``
+(§7's exact answers, such as Example 2's never-attained ``1/4``), whose limit
+``t → ∞`` is :func:`limit_of`.
+
+:func:`check_inequality` tries to decide ``expr ≥ 0`` over a box of variable
+ranges and reports ``"holds"``, ``"refuted"`` (with a counterexample) or
+``"undecided"``; it is how the steps of Theorems M1 and M2 are checked
+symbolically.
+
+This module imports sympy and is not imported by ``dagtheory`` itself.
+"""
+
+import itertools
+from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Integral
+from typing import Optional
+
+import numpy as np
+import sympy
+
+from .exceptions import InvalidInputError, InvalidTypeError
+from .graph import HeadSystem, SinkDAG
+
+__all__ = [
+    "HOLDS",
+    "REFUTED",
+    "UNDECIDED",
+    "BoundCheck",
+    "beta_symbols",
+    "step_symbol",
+    "signal_polynomial",
+    "absorption_polynomial",
+    "signal_closed_form",
+    "limit_of",
+    "check_inequality",
+]
+
+#: Statuses of a :class:`BoundCheck`.
+HOLDS = "holds"
+REFUTED = "refuted"
+UNDECIDED = "undecided"
+
+
+@dataclass(frozen=True)
+class BoundCheck:
+    """The outcome of :func:`check_inequality`.
+
+    Attributes
+    ----------
+    status : {"holds", "refuted", "undecided"}
+        ``"holds"``: ``expr ≥ 0`` was proved on the whole box; ``"refuted"``: a
+        point with ``expr < 0`` was found; ``"undecided"``: neither.
+    counterexample : dict or None
+        For ``"refuted"``, a point (symbol → exact value) where ``expr < 0``.
+    detail : str
+        How the status was reached.
+    """
+
+    status: str
+    counterexample: Optional[dict]
+    detail: str
+
+    def __bool__(self):
+        return self.status == HOLDS
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+def beta_symbols(H):
+    """The weight symbols ``β_1, …, β_H`` (positive sympy Symbols).
+
+    Parameters
+    ----------
+    H : int
+        Number of heads, ``H >= 1``.
+
+    Returns
+    -------
+    tuple of sympy.Symbol
+
+    Raises
+    ------
+    InvalidInputError
+        If ``H`` is not a positive integer.
+
+    Examples
+    --------
+    >>> beta_symbols(2)
+    (β_1, β_2)
+    >>> beta_symbols(2)[0].is_positive
+    True
+    """
+    if isinstance(H, bool) or not isinstance(H, Integral) or H < 1:
+        raise InvalidInputError(f"H must be a positive integer; got {H!r}")
+    return tuple(sympy.Symbol(f"β_{h}", positive=True) for h in range(1, int(H) + 1))
+
+
+def step_symbol():
+    """The step symbol ``t`` of :func:`signal_closed_form` (a positive integer Symbol).
+
+    Examples
+    --------
+    >>> t = step_symbol()
+    >>> t, t.is_integer, t.is_positive
+    (t, True, True)
+    """
+    return sympy.Symbol("t", integer=True, positive=True)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _rational(value, name, index):
+    """``value`` as a sympy Rational; floats are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Fraction, Integral, sympy.Rational)):
+        raise InvalidTypeError(
+            f"{name}{list(index)} = {value!r} is not exact; symbolic forms need exact "
+            f"attention: build it from Fractions (e.g. HeadSystem.from_edges(..., exact=True))")
+    value = Fraction(int(value)) if isinstance(value, Integral) else value
+    if isinstance(value, sympy.Rational):
+        return value
+    return sympy.Rational(value.numerator, value.denominator)
+
+
+def _exact_stack(array, name):
+    """An object array of sympy Rationals with the shape of ``array``."""
+    array = np.asarray(array, dtype=object)
+    out = np.empty(array.shape, dtype=object)
+    for index in np.ndindex(array.shape):
+        out[index] = _rational(array[index], name, index)
+    return out
+
+
+def _check_system(system):
+    if not isinstance(system, HeadSystem):
+        raise InvalidTypeError(f"system must be a HeadSystem; got {type(system).__name__}")
+    if not system.is_exact:
+        raise InvalidTypeError(
+            f"{system!r} holds float attention; symbolic forms need exact attention: "
+            "build the system from Fractions (e.g. HeadSystem.from_edges(..., exact=True))")
+
+
+def _check_symbols(symbols, H):
+    if symbols is None:
+        return beta_symbols(H)
+    symbols = tuple(symbols)
+    if len(symbols) != H or not all(isinstance(s, sympy.Symbol) for s in symbols):
+        raise InvalidInputError(f"symbols must be {H} sympy Symbols; got {symbols!r}")
+    return symbols
+
+
+def _check_index(value, n, name):
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= value < n:
+        raise InvalidInputError(f"{name} must be a token index in 0..{n - 1}; got {value!r}")
+    return int(value)
+
+
+def _check_t(t, minimum):
+    if isinstance(t, bool) or not isinstance(t, Integral) or t < minimum:
+        raise InvalidInputError(f"t must be an integer >= {minimum}; got {t!r}")
+    return int(t)
+
+
+# --------------------------------------------------------------------------- polynomials
+
+
+def _linear_entries(stack, symbols):
+    """The matrix ``Σ_h x_h M^(h)`` with ``Poly`` entries (``stack`` has shape (H, n, n))."""
+    H, n, _ = stack.shape
+    entries = [[None] * n for _ in range(n)]
+    for i, j in itertools.product(range(n), range(n)):
+        expr = sum((stack[h, i, j] * symbols[h] for h in range(H)), sympy.Integer(0))
+        entries[i][j] = sympy.Poly(expr, *symbols, domain="QQ")
+    return entries
+
+
+def signal_polynomial(system, t, v, symbols=None):
+    """``S_t(v; β) = [Δ̄(β)^t]_{τ, v}`` as a polynomial in ``β_1..β_H`` (§2, §5).
+
+    Computed by iterating the row vector ``r ← r Δ̄(β)`` from ``r_0 = e_τ``,
+    with polynomial entries. The result has non-negative rational coefficients
+    and is homogeneous of degree ``t`` (or zero).
+
+    Parameters
+    ----------
+    system : HeadSystem
+        An exact system (Fraction attention).
+    t : int
+        Number of steps, ``t >= 1``.
+    v : int
+        Token index.
+    symbols : sequence of sympy.Symbol, optional
+        One per head; :func:`beta_symbols` by default.
+
+    Returns
+    -------
+    sympy.Poly
+        In ``symbols``, over ``QQ``.
+
+    Raises
+    ------
+    InvalidTypeError
+        If the system holds float attention.
+    InvalidInputError
+        If ``t < 1`` or ``v`` is out of range.
+
+    Examples
+    --------
+    >>> from dagtheory.examples import paper_example2
+    >>> signal_polynomial(paper_example2(), 1, 2)
+    Poly(1/2*β_1 + 1/3*β_2, β_1, β_2, domain='QQ')
+    >>> signal_polynomial(paper_example2(), 2, 1).as_expr()
+    β_1**2/4 + 2*β_1*β_2/3 + 5*β_2**2/9
+    """
+    _check_system(system)
+    n = system.n
+    steps, v = _check_t(t, 1), _check_index(v, n, "v")
+    symbols = _check_symbols(symbols, system.H)
+    delta = _linear_entries(_exact_stack(system.attention, "attention"), symbols)
+    zero = sympy.Poly(0, *symbols, domain="QQ")
+    row = [zero] * (n - 1) + [sympy.Poly(1, *symbols, domain="QQ")]
+    for _ in range(steps):
+        row = [sum((row[i] * delta[i][j] for i in range(n) if not row[i].is_zero), zero)
+               for j in range(n)]
+    return row[v]
+
+
+def absorption_polynomial(system, t, j, symbols=None):
+    """``F_t(j; α) = [P̄(α)^t]_{j, τ}`` as a polynomial in ``α_1..α_H`` (§3).
+
+    ``P̄(α) = Σ_h α_h P^(h)`` mixes the per-head forward walks
+    (:attr:`HeadSystem.walks`). Computed by iterating the column
+    ``F ← P̄(α) F`` from ``F_0 = e_τ``, with polynomial entries.
+
+    Parameters
+    ----------
+    system : HeadSystem
+        An exact system (Fraction attention).
+    t : int
+        Number of steps, ``t >= 0``.
+    j : int
+        Starting token.
+    symbols : sequence of sympy.Symbol, optional
+        One per head; :func:`beta_symbols` by default.
+
+    Returns
+    -------
+    sympy.Poly
+        In ``symbols``, over ``QQ``; homogeneous of degree ``t``.
+
+    Raises
+    ------
+    InvalidTypeError
+        If the system holds float attention.
+    InvalidInputError
+        If ``t < 0`` or ``j`` is out of range.
+
+    Examples
+    --------
+    >>> from dagtheory.examples import paper_example2
+    >>> a1, a2 = sympy.symbols("α_1 α_2", positive=True)
+    >>> absorption_polynomial(paper_example2(), 1, 2, symbols=(a1, a2)).as_expr()
+    α_1/2 + α_2/2
+    """
+    _check_system(system)
+    n = system.n
+    steps, j = _check_t(t, 0), _check_index(j, n, "j")
+    symbols = _check_symbols(symbols, system.H)
+    walk = _linear_entries(_exact_stack(system.walks, "walks"), symbols)
+    zero = sympy.Poly(0, *symbols, domain="QQ")
+    column = [zero] * (n - 1) + [sympy.Poly(1, *symbols, domain="QQ")]
+    for _ in range(steps):
+        column = [sum((walk[i][k] * column[k] for k in range(n) if not column[k].is_zero), zero)
+                  for i in range(n)]
+    return column[j]
+
+
+# --------------------------------------------------------------------------- closed forms
+
+
+def _single_head(attention):
+    """A square sympy Matrix of Rationals from a SinkDAG or a 2-D exact array."""
+    if isinstance(attention, SinkDAG):
+        attention = attention.diffusion
+    array = np.asarray(attention, dtype=object)
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] < 2:
+        raise InvalidInputError(
+            f"attention must be one head of shape (n, n) with n >= 2; got shape {array.shape}")
+    return sympy.Matrix(_exact_stack(array, "attention").tolist())
+
+
+def _jordan_power(J, t):
+    """``J^t`` for a Jordan matrix ``J`` and a positive integer symbol ``t``."""
+    n = J.shape[0]
+    power = sympy.zeros(n, n)
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and J[end - 1, end] == 1:
+            end += 1
+        lam = J[start, start]
+        for i in range(start, end):
+            for m in range(end - i):
+                if lam == 0:
+                    power[i, i + m] = sympy.KroneckerDelta(t, m)
+                else:
+                    power[i, i + m] = sympy.binomial(t, m) * lam ** (t - m)
+        start = end
+    return power
+
+
+def signal_closed_form(attention, v, *, t=None):
+    """``S_t(v) = [Δ^t]_{τ, v}`` of one exact head, for all ``t ≥ 1``, as an expression in ``t``.
+
+    From the Jordan form ``Δ = P J P^{-1}``: ``S_t(v) = e_τ^T P J^t P^{-1} e_v``,
+    with ``J^t`` written blockwise (``binomial(t, m) λ^{t-m}`` on the ``m``-th
+    superdiagonal of a block of eigenvalue ``λ``). Diagonal entries of ``Δ``
+    may be distinct or repeated.
+
+    Parameters
+    ----------
+    attention : SinkDAG or array_like of shape (n, n)
+        One head with exact (Fraction or integer) entries.
+    v : int
+        Token index.
+    t : sympy.Symbol, optional
+        The step symbol; :func:`step_symbol` by default.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Raises
+    ------
+    InvalidTypeError
+        If an entry is a float.
+    InvalidInputError
+        If the shape is wrong or ``v`` is out of range.
+
+    Examples
+    --------
+    >>> from dagtheory.examples import paper_example2
+    >>> head2 = paper_example2().attention[1]
+    >>> S = signal_closed_form(head2, 0)
+    >>> t = step_symbol()
+    >>> [S.subs(t, k) for k in (1, 2, 3)]
+    [0, 1/9, 5/27]
+    >>> limit_of(S)
+    1/4
+    """
+    matrix = _single_head(attention)
+    n = matrix.shape[0]
+    v = _check_index(v, n, "v")
+    t = step_symbol() if t is None else t
+    P, J = matrix.jordan_form()
+    row = P[n - 1, :] * _jordan_power(J, t) * P.inv()[:, v]
+    return sympy.powsimp(sympy.expand(row[0, 0]))
+
+
+def limit_of(expr, t=None):
+    """``lim_{t → ∞} expr`` (``sympy.limit``); ``t`` defaults to :func:`step_symbol`.
+
+    Examples
+    --------
+    >>> t = step_symbol()
+    >>> limit_of(sympy.Rational(1, 4) - sympy.Rational(1, 2) ** t)
+    1/4
+    """
+    t = step_symbol() if t is None else t
+    return sympy.limit(expr, t, sympy.oo)
+
+
+# --------------------------------------------------------------------------- inequalities
+
+
+def _as_interval(value, name):
+    if isinstance(value, sympy.Interval):
+        return value
+    if isinstance(value, tuple) and len(value) == 2:
+        return sympy.Interval(sympy.sympify(value[0]), sympy.sympify(value[1]))
+    raise InvalidInputError(
+        f"the range of {name} must be a sympy.Interval or a (low, high) pair; got {value!r}")
+
+
+def _is_negative(value):
+    """True when the closed number ``value`` is provably negative."""
+    value = sympy.sympify(value)
+    if value.is_real is False:
+        return False
+    return bool(value.is_negative)
+
+
+def _point_in(region):
+    """One exact point of a solveset result, or None."""
+    if isinstance(region, sympy.FiniteSet):
+        return next(iter(region), None)
+    if isinstance(region, sympy.Union):
+        return next((p for p in map(_point_in, region.args) if p is not None), None)
+    if isinstance(region, sympy.Interval):
+        low, high = region.start, region.end
+        if low.is_finite and high.is_finite:
+            return (low + high) / 2
+        if low.is_finite:
+            return low + 1
+        if high.is_finite:
+            return high - 1
+        return sympy.Integer(0)
+    return None
+
+
+def _samples(interval):
+    """A few exact points of ``interval`` (endpoints that belong to it, interior points)."""
+    low, high = interval.start, interval.end
+    points = []
+    if low.is_finite and high.is_finite:
+        points += [low + (high - low) * sympy.Rational(k, 8) for k in range(9)]
+    elif low.is_finite:
+        points += [low + d for d in (0, sympy.Rational(1, 8), 1, 10, 1000)]
+    elif high.is_finite:
+        points += [high - d for d in (0, sympy.Rational(1, 8), 1, 10, 1000)]
+    else:
+        points += [sympy.Integer(d) for d in (-1000, -1, 0, 1, 1000)]
+    return [p for p in points if interval.contains(p) == sympy.true]
+
+
+def _search(expr, ranges):
+    """A sampled point where ``expr < 0``, or None."""
+    grids = [_samples(ranges[x]) for x in ranges]
+    for point in itertools.product(*grids):
+        at = dict(zip(ranges, point))
+        try:
+            if _is_negative(expr.subs(at)):
+                return at
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue
+    return None
+
+
+def _pieces(x, interval):
+    """Substitutions ``x = f(u)`` (``u`` a fresh non-negative Dummy) covering ``interval``."""
+    low, high = interval.start, interval.end
+    u = sympy.Dummy(positive=True)
+    w = sympy.Dummy(nonnegative=True)
+    if low.is_infinite and high.is_infinite:
+        return [sympy.Dummy(real=True)]
+    if high.is_infinite:
+        return [low + (u if interval.left_open else w)]
+    if low.is_infinite:
+        return [high - (u if interval.right_open else w)]
+    pieces = [low + (high - low) / (1 + w)]  # (low, high]
+    if interval.right_open:
+        pieces = [high - (high - low) / (1 + w)]  # [low, high)
+        if interval.left_open:
+            pieces = [low + (high - low) * u / (1 + u)]  # (low, high)
+    elif not interval.left_open:
+        pieces.append(low)
+    return pieces
+
+
+def _proved_by_signs(expr, ranges):
+    """Whether ``expr ≥ 0`` follows from sign assumptions after reparametrizing the box."""
+    choices = [_pieces(x, ranges[x]) for x in ranges]
+    for pieces in itertools.product(*choices):
+        instance = expr.subs(dict(zip(ranges, pieces)))
+        forms = (instance, sympy.factor(instance), sympy.simplify(instance))
+        if not any(form.is_nonnegative for form in forms):
+            return False
+    return True
+
+
+def _solve_single(expr, x, interval):
+    """``solveset(expr < 0)`` on ``interval``: a BoundCheck, or None when it gives no answer."""
+    try:
+        region = sympy.solveset(expr < 0, x, domain=interval)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if region == sympy.S.EmptySet:
+        return BoundCheck(HOLDS, None, f"solveset: no x in {interval} with expr < 0")
+    point = _point_in(region)
+    if point is not None and _is_negative(expr.subs(x, point)):
+        return BoundCheck(REFUTED, {x: point}, f"solveset: expr < 0 on {region}")
+    return None
+
+
+def check_inequality(expr, ranges=None):
+    """Try to decide ``expr ≥ 0`` for all values of its variables in the given ranges.
+
+    Tried in order: a closed number is decided by its sign; one variable by
+    ``sympy.solveset(expr < 0)`` over its interval; several by reparametrizing
+    each interval with non-negative symbols and reading the sign from sympy's
+    assumptions. A counterexample is sought on a grid of exact sample points.
+    Whatever none of these decides is reported ``"undecided"``.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or number
+    ranges : mapping of sympy.Symbol to sympy.Interval or (low, high), optional
+        The box; a pair ``(low, high)`` means the closed interval. Every free
+        symbol of ``expr`` must have a range.
+
+    Returns
+    -------
+    BoundCheck
+
+    Raises
+    ------
+    InvalidInputError
+        If a free symbol of ``expr`` has no range, or a range is malformed.
+
+    Examples
+    --------
+    >>> L, p = sympy.symbols("L p", positive=True)
+    >>> box = {L: sympy.Interval(1, sympy.oo), p: sympy.Interval.Lopen(0, 1)}
+    >>> check_inequality(2 * L / p - L / p, box).status
+    'holds'
+    >>> check = check_inequality(L / (2 * p) - 2 * L / p, box)
+    >>> check.status, check.counterexample
+    ('refuted', {L: 1, p: 1/8})
+    """
+    expr = sympy.sympify(expr)
+    ranges = {x: _as_interval(r, x) for x, r in dict(ranges or {}).items()}
+    missing = expr.free_symbols - set(ranges)
+    if missing:
+        raise InvalidInputError(f"every variable needs a range; missing {sorted(map(str, missing))}")
+    ranges = {x: r for x, r in ranges.items() if x in expr.free_symbols}
+    if not ranges:
+        if expr.is_nonnegative:
+            return BoundCheck(HOLDS, None, f"the number {expr} is non-negative")
+        if _is_negative(expr):
+            return BoundCheck(REFUTED, {}, f"the number {expr} is negative")
+        return BoundCheck(UNDECIDED, None, f"the sign of {expr} could not be decided")
+    if len(ranges) == 1:
+        (x, interval), = ranges.items()
+        found = _solve_single(expr, x, interval)
+        if found is not None:
+            return found
+    try:
+        if _proved_by_signs(expr, ranges):
+            return BoundCheck(HOLDS, None, "non-negative by sign assumptions on the box")
+    except (TypeError, ValueError, NotImplementedError):
+        pass
+    point = _search(expr, ranges)
+    if point is not None:
+        return BoundCheck(REFUTED, point, "expr < 0 at a sampled point")
+    return BoundCheck(UNDECIDED, None, "neither proved nor refuted by solveset, signs or sampling")

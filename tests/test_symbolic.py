@@ -1,0 +1,317 @@
+"""Tests of dagtheory.symbolic: polynomial and closed forms of §2/§3 quantities, and bound checks.
+
+Every polynomial is checked against the exact numeric code (``signal_curves``,
+``absorption_cdf``) at rational points of the simplex; closed forms against the
+exact sequences; the M2 steps of §3 both as exact instances and as symbolic statements.
+"""
+
+import math
+import random
+from fractions import Fraction
+
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dagtheory import HeadSystem, InvalidInputError, absorption_cdf, signal_curves
+from dagtheory.examples import EXAMPLE2_EDGES, mixing_synergy, paper_example2
+from dagtheory.exceptions import InvalidTypeError
+from dagtheory.symbolic import (
+    HOLDS,
+    REFUTED,
+    UNDECIDED,
+    BoundCheck,
+    absorption_polynomial,
+    beta_symbols,
+    check_inequality,
+    limit_of,
+    signal_closed_form,
+    signal_polynomial,
+    step_symbol,
+)
+
+SYSTEMS = {"example2": paper_example2, "mixing_synergy": mixing_synergy}
+
+
+def _value(poly, point):
+    """A Poly evaluated at a tuple of Fractions, as a Fraction."""
+    symbols = poly.gens
+    value = poly.as_expr().subs({s: sympy.Rational(x.numerator, x.denominator)
+                                 for s, x in zip(symbols, point)})
+    return Fraction(int(sympy.numer(value)), int(sympy.denom(value)))
+
+
+def _simplex_point(rng, H):
+    cuts = sorted(Fraction(rng.randint(0, 60), 60) for _ in range(H - 1))
+    edges = [Fraction(0), *cuts, Fraction(1)]
+    return tuple(b - a for a, b in zip(edges, edges[1:]))
+
+
+simplex2 = st.integers(min_value=0, max_value=97).map(lambda k: (Fraction(k, 97), Fraction(97 - k, 97)))
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+def test_beta_symbols_are_positive_and_named():
+    symbols = beta_symbols(3)
+    assert [str(s) for s in symbols] == ["β_1", "β_2", "β_3"]
+    assert all(s.is_positive for s in symbols)
+    assert step_symbol().is_integer and step_symbol().is_positive
+
+
+@pytest.mark.parametrize("H", [0, -1, 1.5, True, "2"])
+def test_beta_symbols_rejects_bad_count(H):
+    with pytest.raises(InvalidInputError, match="H must be a positive integer"):
+        beta_symbols(H)
+
+
+# --------------------------------------------------------------------------- signal polynomial
+
+
+def test_signal_polynomial_known_answers():
+    system = paper_example2()
+    b1, b2 = beta_symbols(2)
+    assert signal_polynomial(system, 1, 2).as_expr() == b1 / 2 + b2 / 3
+    assert signal_polynomial(system, 1, 0).is_zero
+    # Example 2 at β = (1/2, 1/2): φ_min(combined) = 5/12, attained by w at t = 1.
+    assert _value(signal_polynomial(system, 1, 2), (Fraction(1, 2),) * 2) == Fraction(5, 12)
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEMS))
+def test_signal_polynomial_matches_signal_curves_at_random_points(name):
+    system = SYSTEMS[name]()
+    rng = random.Random(20240601)
+    horizon = 5
+    polys = {(t, v): signal_polynomial(system, t, v)
+             for t in range(1, horizon + 1) for v in range(system.n)}
+    for _ in range(6):
+        beta = _simplex_point(rng, system.H)
+        curves = signal_curves(system.combined(beta), horizon)
+        for (t, v), poly in polys.items():
+            assert _value(poly, beta) == curves[t - 1, v]
+
+
+@given(simplex2)
+def test_signal_polynomial_matches_signal_curves_hypothesis(beta):
+    system = paper_example2()
+    curves = signal_curves(system.combined(beta), 4)
+    for v in range(system.n):
+        assert _value(signal_polynomial(system, 4, v), beta) == curves[3, v]
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEMS))
+@pytest.mark.parametrize("t", [1, 2, 3, 6])
+def test_signal_polynomial_is_a_homogeneous_posynomial(name, t):
+    system = SYSTEMS[name]()
+    for v in range(system.n):
+        poly = signal_polynomial(system, t, v)
+        assert poly.domain == sympy.QQ
+        assert all(c >= 0 for c in poly.coeffs())
+        if not poly.is_zero:
+            assert poly.is_homogeneous and poly.homogeneous_order() == t
+
+
+def test_signal_polynomial_accepts_own_symbols():
+    x, y = sympy.symbols("x y")
+    assert signal_polynomial(paper_example2(), 1, 2, symbols=(x, y)).gens == (x, y)
+
+
+def test_signal_polynomial_refuses_float_systems():
+    system = HeadSystem.from_edges(4, EXAMPLE2_EDGES, exact=False)
+    with pytest.raises(InvalidTypeError, match="exact attention"):
+        signal_polynomial(system, 2, 1)
+    with pytest.raises(TypeError, match="Fractions"):
+        absorption_polynomial(system, 2, 1)
+
+
+@pytest.mark.parametrize("t, v, match", [(0, 1, "t must be an integer >= 1"),
+                                         (1.0, 1, "t must be"),
+                                         (2, 4, r"v must be a token index in 0\.\.3"),
+                                         (2, -1, "v must be")])
+def test_signal_polynomial_validates_arguments(t, v, match):
+    with pytest.raises(InvalidInputError, match=match):
+        signal_polynomial(paper_example2(), t, v)
+
+
+def test_signal_polynomial_validates_symbols():
+    with pytest.raises(InvalidInputError, match="symbols must be 2 sympy Symbols"):
+        signal_polynomial(paper_example2(), 1, 1, symbols=beta_symbols(3))
+
+
+def test_signal_polynomial_needs_a_head_system():
+    with pytest.raises(InvalidTypeError, match="system must be a HeadSystem"):
+        signal_polynomial(paper_example2().heads[0], 1, 1)
+
+
+# --------------------------------------------------------------------------- absorption polynomial
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEMS))
+def test_absorption_polynomial_matches_absorption_cdf(name):
+    system = SYSTEMS[name]()
+    rng = random.Random(7)
+    t_max = 6
+    polys = {(t, j): absorption_polynomial(system, t, j)
+             for t in range(t_max + 1) for j in range(system.n)}
+    for _ in range(5):
+        alpha = _simplex_point(rng, system.H)
+        cdf = absorption_cdf(system.mixture_walk(alpha), t_max)
+        for (t, j), poly in polys.items():
+            assert _value(poly, alpha) == cdf[t, j]
+
+
+@given(simplex2)
+def test_absorption_polynomial_matches_absorption_cdf_hypothesis(alpha):
+    system = mixing_synergy()
+    cdf = absorption_cdf(system.mixture_walk(alpha), 7)
+    for j in range(system.n):
+        assert _value(absorption_polynomial(system, 7, j), alpha) == cdf[7, j]
+
+
+def test_absorption_polynomial_is_homogeneous_with_nonnegative_coefficients():
+    system = mixing_synergy()
+    assert absorption_polynomial(system, 0, 4).as_expr() == 1
+    assert absorption_polynomial(system, 0, 0).is_zero
+    for j in range(system.n):
+        poly = absorption_polynomial(system, 5, j)
+        assert all(c >= 0 for c in poly.coeffs())
+        assert poly.is_homogeneous and poly.homogeneous_order() == 5
+
+
+def test_absorption_polynomial_validates_arguments():
+    with pytest.raises(InvalidInputError, match="t must be an integer >= 0"):
+        absorption_polynomial(mixing_synergy(), -1, 0)
+    with pytest.raises(InvalidInputError, match="j must be a token index"):
+        absorption_polynomial(mixing_synergy(), 1, 5)
+
+
+# --------------------------------------------------------------------------- closed forms
+
+
+def _sequence(expr, count):
+    t = step_symbol()
+    return [expr.subs(t, k) for k in range(1, count + 1)]
+
+
+def test_example2_head2_closed_form_limit_is_one_quarter():
+    head2 = paper_example2().attention[1]
+    expr = signal_closed_form(head2, 0)
+    exact = signal_curves(paper_example2().heads[1], 25)[:, 0]
+    assert _sequence(expr, 25) == [sympy.Rational(x.numerator, x.denominator) for x in exact]
+    assert limit_of(expr) == sympy.Rational(1, 4)
+    # φ_min(head 2) at K = 20 (§2), never reaching its supremum 1/4.
+    assert expr.subs(step_symbol(), 20) == sympy.Rational(871696090, 3486784401)
+
+
+def test_example2_head1_closed_form_maximum_is_three_eighths_at_step_three():
+    expr = signal_closed_form(paper_example2().heads[0], 1)
+    exact = signal_curves(paper_example2().heads[0], 40)[:, 1]
+    values = _sequence(expr, 40)
+    assert values == [sympy.Rational(x.numerator, x.denominator) for x in exact]
+    assert max(values) == sympy.Rational(3, 8)
+    assert values.index(max(values)) + 1 == 3
+    assert all(a >= b for a, b in zip(values[2:], values[3:]))
+    assert limit_of(expr) == 0
+
+
+@pytest.mark.parametrize("head", [0, 1])
+def test_closed_form_matches_every_token(head):
+    system = paper_example2()
+    exact = signal_curves(system.heads[head], 12)
+    for v in range(system.n):
+        expr = signal_closed_form(system.attention[head], v)
+        assert _sequence(expr, 12) == [sympy.Rational(x.numerator, x.denominator) for x in exact[:, v]]
+
+
+def test_closed_form_with_a_nontrivial_jordan_block():
+    half = Fraction(1, 2)
+    attention = [[Fraction(1), 0, 0], [half, half, 0], [0, half, half]]
+    expr = signal_closed_form(attention, 1)
+    exact = signal_curves([[Fraction(x) for x in row] for row in attention], 15)[:, 1]
+    assert _sequence(expr, 15) == [sympy.Rational(x.numerator, x.denominator) for x in exact]
+    assert expr.has(step_symbol())
+    assert limit_of(signal_closed_form(attention, 0)) == 1
+
+
+def test_closed_form_refuses_floats_and_bad_shapes():
+    with pytest.raises(InvalidTypeError, match="not exact"):
+        signal_closed_form([[1.0, 0.0], [0.5, 0.5]], 0)
+    with pytest.raises(InvalidInputError, match="shape"):
+        signal_closed_form(paper_example2().attention, 0)
+    with pytest.raises(InvalidInputError, match="v must be"):
+        signal_closed_form(paper_example2().attention[0], 9)
+
+
+# --------------------------------------------------------------------------- bound checks
+
+
+def _binomial_tail(t, p, below):
+    return sum(math.comb(t, k) * p ** k * (1 - p) ** (t - k) for k in range(min(below, t) + 1))
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 4])
+@pytest.mark.parametrize("p", [Fraction(1, 10), Fraction(1, 4), Fraction(1, 2), Fraction(3, 4)])
+def test_m2_closed_form_dominates_the_binomial_bound(length, p):
+    eps = Fraction(1, 4)
+    rp = sympy.Rational(p.numerator, p.denominator)
+    closed = int(sympy.ceiling(sympy.Max(2 * length / rp, 8 * sympy.log(4) / rp)))
+    tail = _binomial_tail(closed, p, length - 1)
+    check = check_inequality(sympy.Rational(eps - tail), {})
+    assert check.status == HOLDS, check
+
+
+def test_chernoff_step_holds_beyond_its_threshold():
+    # M2: for t >= 8 ln(1/ε)/p, e^{-tp/8} <= ε (here ε = 1/4, p = 1/2).
+    t = sympy.Symbol("t", positive=True)
+    check = check_inequality(sympy.Rational(1, 4) - sympy.exp(-t / 16),
+                             {t: sympy.Interval(16 * sympy.log(4), sympy.oo)})
+    assert check.status == HOLDS and check.counterexample is None
+
+
+def test_chernoff_step_fails_below_its_threshold():
+    t = sympy.Symbol("t", positive=True)
+    expr = sympy.Rational(1, 4) - sympy.exp(-t / 16)
+    check = check_inequality(expr, {t: (1, 20)})
+    assert check.status == REFUTED
+    assert expr.subs(check.counterexample).is_negative
+
+
+def test_mean_step_of_m2_holds_symbolically():
+    # t = 2L/p + s with s >= 0 gives μ/2 = tp/2 >= L - 1.
+    s, p, length = sympy.symbols("s p L", positive=True)
+    t = 2 * length / p + s
+    box = {s: sympy.Interval(0, sympy.oo), p: sympy.Interval.Lopen(0, 1),
+           length: sympy.Interval(1, sympy.oo)}
+    assert check_inequality(t * p / 2 - (length - 1), box).status == HOLDS
+
+
+def test_check_inequality_holds_and_refutes():
+    length, p = sympy.symbols("L p", positive=True)
+    box = {length: sympy.Interval(1, sympy.oo), p: sympy.Interval.Lopen(0, 1)}
+    assert check_inequality(2 * length / p - length / p, box).status == HOLDS
+    wrong = length / (2 * p) - 2 * length / p
+    check = check_inequality(wrong, box)
+    assert check.status == REFUTED
+    assert wrong.subs(check.counterexample).is_negative
+    assert not check
+
+
+def test_check_inequality_undecided_instead_of_crashing():
+    x = sympy.Symbol("x", positive=True)
+    check = check_inequality(x ** x - sympy.Rational(1, 2), {x: sympy.Interval.Lopen(0, 1)})
+    assert check == BoundCheck(UNDECIDED, None, check.detail)
+
+
+def test_check_inequality_on_numbers():
+    assert check_inequality(sympy.Rational(1, 3)).status == HOLDS
+    assert check_inequality(sympy.log(2) - 1).status == REFUTED
+
+
+def test_check_inequality_needs_every_range():
+    x, y = sympy.symbols("x y")
+    with pytest.raises(InvalidInputError, match=r"missing \['y'\]"):
+        check_inequality(x + y, {x: (0, 1)})
+    with pytest.raises(InvalidInputError, match="range of x"):
+        check_inequality(x, {x: [0, 1, 2]})
