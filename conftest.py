@@ -7,3 +7,5 @@ if importlib.util.find_spec("torch") is None:
     collect_ignore += ["dagtheory/torch", "dagtheory/demo.py"]
 if importlib.util.find_spec("matplotlib") is None:
     collect_ignore += ["dagtheory/plots.py"]
+if importlib.util.find_spec("hypothesis") is None:
+    collect_ignore += ["dagtheory/strategies.py"]
