@@ -5,6 +5,7 @@ input end with exit status 2 and a one-line message, never a traceback.
 """
 
 import argparse
+import json
 import os
 import sys
 import warnings
@@ -114,6 +115,45 @@ def _run_optimize(args):
     return to_json(report) if args.json else weights_table(report, title)
 
 
+def _check_table(results):
+    rows = [[r.name, r.kind, r.status, r.examples, f"{r.seconds:.1f}"] for r in results]
+    lines = [format_table(["name", "kind", "status", "examples", "seconds"], rows)]
+    for r in results:
+        if r.counterexample is not None:
+            lines += ["", f"{r.name}: counterexample (shrunk)", _matrix_text(r.counterexample)]
+    return "\n".join(lines)
+
+
+def _matrix_text(value, indent="  "):
+    """A counterexample for the terminal: matrices as aligned rows, heads one after another."""
+    if isinstance(value, dict):
+        return "\n".join(f"{indent}{key}:\n{_matrix_text(item, indent + '  ')}" for key, item in value.items())
+    if isinstance(value, (list, tuple)) and value and all(isinstance(row, (list, tuple)) for row in value):
+        if all(isinstance(cell, (list, tuple)) for row in value for cell in row):
+            return "\n\n".join(_matrix_text(head, indent) for head in value)
+        width = max(len(str(cell)) for row in value for cell in row)
+        return "\n".join(indent + "  ".join(str(cell).rjust(width) for cell in row) for row in value)
+    return indent + json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _run_check(args):
+    from .checks import run_checks
+
+    results = run_checks(args.theorems or None, profile=args.profile, path=args.proofs)
+    refuted = [r.name for r in results if r.kind == "theorem" and r.status == "refuted"]
+    if args.json:
+        text = json.dumps([{"name": r.name, "kind": r.kind, "status": r.status, "examples": r.examples,
+                            "seconds": r.seconds, "counterexample": r.counterexample}
+                           for r in results], indent=2, ensure_ascii=False, default=str)
+    else:
+        text = _check_table(results)
+    print(text)
+    if refuted:
+        print(f"dagtheory check: refuted theorems: {', '.join(refuted)}", file=sys.stderr)
+        raise SystemExit(1)
+    return None
+
+
 def _add_analysis_options(command):
     command.add_argument("--horizon", type=_positive_int, default=100, metavar="K",
                          help="horizon K of the fidelities (default 100)")
@@ -193,6 +233,17 @@ def _add_commands(commands):
                           help="budget for P3 (default 120 s)")
     optimize.add_argument("--json", action="store_true", help="print JSON")
     optimize.set_defaults(run=_run_optimize)
+
+    check = commands.add_parser(
+        "check", help="run the theorem modules of proofs/ (exact checks and Hypothesis)",
+        description="Run each theorem and conjecture of proofs/: its exact or symbolic check and "
+                    "its Hypothesis property. Exit status 1 when a theorem (not a conjecture) is refuted.",
+    )
+    check.add_argument("theorems", nargs="*", metavar="THEOREM", help="names to run (default: all)")
+    check.add_argument("--profile", choices=("ci", "thorough"), default="ci")
+    check.add_argument("--proofs", default=None, metavar="DIR", help="folder of theorem modules")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(run=_run_check)
 
     demo = commands.add_parser(
         "demo", help="the worked examples, then two small trained models analyzed",

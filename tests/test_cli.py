@@ -81,3 +81,41 @@ def test_errors_in_array_files_name_the_file(tmp_path, capsys):
     np.save(path, np.array([[[0.5, 0.5], [0.5, 0.5]]]))
     assert main(["analyze", str(path)]) == 2
     assert "upper.npy: attention is not causal" in capsys.readouterr().err
+
+
+def test_check_command_json_reports_statuses(capsys):
+    """§8: a theorem holds; the false statement is refuted with its counterexample in the JSON."""
+    assert main(["check", "M3", "FALSE_COMBINED", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows["M3"]) == {"name", "kind", "status", "examples", "seconds", "counterexample"}
+    assert (rows["M3"]["kind"], rows["M3"]["status"], rows["M3"]["counterexample"]) == ("theorem", "holds", None)
+    assert rows["FALSE_COMBINED"]["kind"] == "conjecture"
+    assert rows["FALSE_COMBINED"]["status"] == "refuted" and rows["FALSE_COMBINED"]["counterexample"]
+
+
+def test_check_command_exits_1_when_a_theorem_is_refuted(tmp_path, capsys):
+    """A planted wrong bound (M2 with 2L/p replaced by L/(2p), no log term) in a user's proofs folder."""
+    (tmp_path / "wrong.py").write_text(
+        "import math\n"
+        "from hypothesis import strategies as st\n"
+        "from dagtheory.checks import theorem\n"
+        "import dagtheory\n"
+        "from dagtheory.examples import mixing_synergy\n\n"
+        "@theorem('wrong-m2', strategy=st.just(0))\n"
+        "def wrong(_):\n"
+        "    walk = mixing_synergy().heads[0]\n"
+        "    bound = dagtheory.mixing_bound(walk)\n"
+        "    assert dagtheory.mixing_time(walk) <= math.ceil(bound.depth / (2 * bound.p)), 'T_mix too large'\n\n"
+        "STATEMENTS = [wrong]\n"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--proofs", str(tmp_path)])
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert "wrong-m2" in captured.out and "refuted" in captured.out
+    assert "refuted theorems: wrong-m2" in captured.err
+
+
+def test_check_command_unknown_name(capsys):
+    assert main(["check", "M9"]) == 2
+    assert "M9" in capsys.readouterr().err

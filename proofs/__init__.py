@@ -1,0 +1,1 @@
+"""Executable statements of the theory in docs/theory.md, one module per theorem (see dagtheory.checks)."""

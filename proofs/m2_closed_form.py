@@ -1,0 +1,70 @@
+r"""Theorem M2 (§3): the closed-form mixing bound.
+
+Statement. For the forward walk ``P`` of a causal row-stochastic head with
+forward probability ``p > 0`` and depth ``L``,
+
+    T_mix(ε) ≤ ⌈max(2L/p, 8 ln(1/ε)/p)⌉      (ε = 1/4).
+
+Property part: float heads from ``causal_attention`` at temperatures
+0.3–10 (positive diagonals, so the walk is defined); walks whose bound exceeds
+``MAX_BOUND`` steps are outside the checked range and pass vacuously.
+Exact part: by M1 it is enough that ``Pr[Bin(B, p) ≤ L - 1] ≤ 1/4`` at the
+closed form ``B``; this is checked exactly for ``L ≤ 4`` and a grid of ``p``.
+"""
+
+import math
+from fractions import Fraction
+
+from hypothesis import strategies as st
+
+from dagtheory.checks import theorem
+from dagtheory.graph import SinkDAG
+from dagtheory.markov import closed_form_bound, mixing_bound, mixing_time
+from dagtheory.strategies import causal_attention
+
+#: Walks whose bound is larger than this many steps are not simulated.
+MAX_BOUND = 20_000
+
+EPS = Fraction(1, 4)
+GRID_P = tuple(Fraction(a, b) for a, b in ((1, 4), (1, 3), (1, 2), (2, 3), (3, 4), (1, 1)))
+
+float_heads = st.sampled_from((0.3, 1.0, 3.0, 10.0)).flatmap(
+    lambda temperature: causal_attention(max_n=8, temperature=temperature))
+
+
+def _tail_at_closed_form():
+    for depth in range(1, 5):
+        for p in GRID_P:
+            bound = closed_form_bound(depth, p, EPS)
+            tail = sum(math.comb(bound, k) * p ** k * (1 - p) ** (bound - k) for k in range(depth))
+            if tail > EPS:
+                return False
+    return True
+
+
+def check_mixing_bound(attention, bound_of):
+    """``T_mix ≤ bound_of(depth, p)`` for the walk of ``attention``."""
+    walk = SinkDAG(attention).walk
+    bounds = mixing_bound(walk)
+    p, depth = float(bounds.p), int(bounds.depth)
+    if p <= 0:
+        return
+    bound = bound_of(depth, p)
+    if bound > MAX_BOUND:
+        return
+    steps = mixing_time(walk, max_steps=max(bound, 1), over_budget="nan")
+    assert not (isinstance(steps, float) and math.isnan(steps)) and steps <= bound, (
+        f"T_mix={steps} > bound {bound} (L={depth}, p={p:.6g})")
+
+
+def closed_form(depth, p):
+    return math.ceil(max(2 * depth / p, 8 * math.log(4) / p))
+
+
+@theorem("M2", strategy=float_heads, exact=_tail_at_closed_form)
+def m2(attention):
+    """T_mix(1/4) ≤ ⌈max(2L/p, 8 ln 4/p)⌉."""
+    check_mixing_bound(attention, closed_form)
+
+
+STATEMENTS = [m2]
