@@ -50,6 +50,7 @@ __all__ = [
     "signal_closed_form",
     "limit_of",
     "check_inequality",
+    "check_bound",
 ]
 
 #: Statuses of a :class:`BoundCheck`.
@@ -561,3 +562,22 @@ def check_inequality(expr, ranges=None):
     if point is not None:
         return BoundCheck(REFUTED, point, "expr < 0 at a sampled point")
     return BoundCheck(UNDECIDED, None, "neither proved nor refuted by solveset, signs or sampling")
+
+
+def check_bound(quantity, bound, ranges=None):
+    """Decide ``quantity <= bound`` for every parameter value in ``ranges``.
+
+    A thin reading of :func:`check_inequality` on ``bound - quantity``: the
+    answer is ``holds``, ``refuted`` (with a checked counterexample) or
+    ``undecided`` where sympy cannot settle it.
+
+    Examples
+    --------
+    >>> L, p = sympy.symbols("L p", positive=True)
+    >>> ranges = {L: sympy.Interval(1, sympy.oo), p: sympy.Interval.Lopen(0, 1)}
+    >>> check_bound(L / p, 2 * L / p, ranges).status
+    'holds'
+    >>> check_bound(2 * L / p, L / (2 * p), ranges).status
+    'refuted'
+    """
+    return check_inequality(sympy.sympify(bound) - sympy.sympify(quantity), ranges)
