@@ -17,7 +17,7 @@ from dagtheory.symbolic import BoundCheck, check_inequality
 
 EXPECTED = {
     "M1", "M2", "M3", "attention-sink", "posynomial", "example2-amplification",
-    "cross-head", "C1", "FALSE_COMBINED",
+    "example2-amplification-interval", "cross-head", "C1", "FALSE_COMBINED",
 }
 
 
