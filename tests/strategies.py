@@ -1,25 +1,12 @@
-"""Hypothesis strategies for the test suite: exact (rational) and float causal attention."""
+"""Test-suite strategies built on the public ones of :mod:`dagtheory.strategies`."""
 
 from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
 
-
-@st.composite
-def rational_attention(draw, n=None, *, min_n=2, max_n=6, max_weight=4, positive_diagonal=False):
-    """An exact causal row-stochastic matrix of Fractions, shape (n, n)."""
-    n = draw(st.integers(min_n, max_n)) if n is None else n
-    rows = []
-    for i in range(n):
-        weights = draw(st.lists(st.integers(0, max_weight), min_size=i + 1, max_size=i + 1))
-        if positive_diagonal and weights[i] == 0:
-            weights[i] = 1
-        if sum(weights) == 0:
-            weights[i] = 1
-        total = sum(weights)
-        rows.append([Fraction(w, total) for w in weights] + [Fraction(0)] * (n - i - 1))
-    return np.array(rows, dtype=object)
+from dagtheory._arith import to_float  # noqa: F401  (used by the tests)
+from dagtheory.strategies import rational_attention  # noqa: F401  (used by the tests)
 
 
 @st.composite
@@ -46,7 +33,3 @@ def float_attention(draw, *, min_n=2, max_n=12, batch=(), temperature=None):
     weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return weights / weights.sum(axis=-1, keepdims=True)
 
-
-def to_float(array):
-    """Float copy of an exact array."""
-    return np.asarray(array, dtype=float)
