@@ -182,6 +182,8 @@ def _check_square(array, name, min_n):
 
 def _check_entries(array, name, batch_label):
     if not is_exact(array):
+        if array.size and np.isfinite(array.min()) and np.isfinite(array.max()) and array.min() >= 0:
+            return  # two reductions, no temporaries: the common case
         finite = np.isfinite(array)
         if not finite.all():
             where = _first(~finite)
@@ -197,7 +199,33 @@ def _check_entries(array, name, batch_label):
         )
 
 
-def _check_rows(array, name, atol, batch_label):
+#: Rows per block when scanning a triangle, so no full-size temporary is made.
+_BLOCK = 128
+
+
+def _first_off_triangle(array, *, upper):
+    """Index of the first non-zero entry strictly above (``upper``) or below the diagonal, or None.
+
+    Rows are scanned in blocks; entries are known to be non-negative, so the
+    part of a block outside its diagonal square is clean when its maximum is
+    zero. Only a dirty block is searched entry by entry.
+    """
+    n = array.shape[-1]
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        rows = array[..., start:stop, :]
+        outside = rows[..., stop:] if upper else rows[..., :start]
+        beyond = np.arange(n) > np.arange(start, stop)[:, None] if upper \
+            else np.arange(n) < np.arange(start, stop)[:, None]
+        square = beyond[:, start:stop]
+        dirty = (outside.size and outside.max() > 0) or np.any((rows[..., start:stop] != 0) & square)
+        if dirty:
+            where = tuple(int(i) for i in np.argwhere((rows != 0) & beyond)[0])
+            return where[:-2] + (where[-2] + start, where[-1])
+    return None
+
+
+def _check_rows(array, name, atol, batch_label, *, owned=False):
     sums = array.sum(axis=-1)
     if is_exact(array):
         bad = sums != 1
@@ -210,6 +238,9 @@ def _check_rows(array, name, atol, batch_label):
             + ("" if is_exact(array) else f" (tolerance {atol:g})")
         )
     if is_exact(array):
+        return array
+    if owned and array.flags.writeable:
+        array /= sums[..., None]
         return array
     return array / sums[..., None]
 
@@ -251,16 +282,13 @@ def check_attention(value, *, name="A", atol=DEFAULT_ATOL, batch_label="batch", 
     array = as_array(value, name)
     _check_square(array, name, min_n)
     _check_entries(array, name, batch_label)
-    n = array.shape[-1]
-    upper = np.triu(np.ones((n, n), dtype=bool), 1)
-    above = (array != 0) & upper
-    if above.any():
-        where = _first(above)
+    where = _first_off_triangle(array, upper=True)
+    if where is not None:
         raise InvalidInputError(
             f"{name} is not causal: mass above the diagonal at {_locate(where, batch_label)} "
             f"(value {_format(array[where])})"
         )
-    return _check_rows(array, name, atol, batch_label)
+    return _check_rows(array, name, atol, batch_label, owned=array is not value and array.flags.owndata)
 
 
 def check_walk(value, *, name="P", atol=DEFAULT_ATOL, batch_label="batch"):
@@ -279,17 +307,14 @@ def check_walk(value, *, name="P", atol=DEFAULT_ATOL, batch_label="batch"):
     array = as_array(value, name)
     _check_square(array, name, 2)
     _check_entries(array, name, batch_label)
-    n = array.shape[-1]
-    lower = np.tril(np.ones((n, n), dtype=bool), -1)
-    below = (array != 0) & lower
-    if below.any():
-        where = _first(below)
+    where = _first_off_triangle(array, upper=False)
+    if where is not None:
         raise InvalidInputError(
             f"{name} is not a forward walk: mass below the diagonal at {_locate(where, batch_label)} "
             f"(value {_format(array[where])}); a walk moves only to later tokens. "
             "For attention A use SinkDAG.from_attention(A) or forward_walk(A)"
         )
-    return _check_rows(array, name, atol, batch_label)
+    return _check_rows(array, name, atol, batch_label, owned=array is not value and array.flags.owndata)
 
 
 def check_weights(value, count, *, exact, name="weights"):

@@ -24,10 +24,11 @@ import numpy as np
 
 from ._validation import check_attention, check_eps, check_horizon, check_steps, check_weights
 from .exceptions import InvalidInputError
-from .fidelity import amplification
-from .graph import forward_walk
-from .markov import closed_form_bound, forward_probability, hitting_times, mixing_bound, mixing_time
-from .reference import fidelity_proxy, mixing_proxy
+from ._backend import choose_engine
+from .fidelity import _amplification
+from .graph import mixture_walk_of_heads
+from .markov import _head_forward_probability, _hitting_times, _mixing_bound, _mixing_time, closed_form_bound
+from .reference import mixing_proxy_of_combined, proxy_from_fidelity
 
 __all__ = ["LayerAnalysis", "analyze_attention", "summarize", "SUMMARY_METRICS"]
 
@@ -133,15 +134,14 @@ def _weights(weights, shape):
     return np.broadcast_to(array, (samples, layers, heads)).copy()
 
 
-def _walk_numbers(walks, alpha, eps, max_steps):
+def _walk_numbers(stack, alpha, eps, max_steps, zero_columns, engine):
     """§3 numbers of the mixture walk ``P̄(α)`` for every sample and layer."""
-    mixture = (alpha[..., :, None, None] * walks).sum(axis=-3)
-    times = hitting_times(mixture)[..., :-1]
-    bound = mixing_bound(mixture, eps)
-    p_heads = np.asarray(forward_probability(walks))
-    p_bar = (alpha * p_heads).sum(axis=-1)
+    mixture = mixture_walk_of_heads(stack, alpha, zero_columns=zero_columns)
+    times = _hitting_times(mixture, engine)[..., :-1]
+    bound = _mixing_bound(mixture, eps)
+    p_bar = (alpha * _head_forward_probability(stack)).sum(axis=-1)
     return {
-        "mixing_time": mixing_time(mixture, eps, max_steps=max_steps, over_budget="nan"),
+        "mixing_time": _mixing_time(mixture, eps, max_steps, "nan", engine),
         "hitting_time_mean": times.mean(axis=-1),
         "hitting_time_max": times.max(axis=-1),
         "forward_probability": np.asarray(bound.p, dtype=float),
@@ -154,8 +154,12 @@ def _walk_numbers(walks, alpha, eps, max_steps):
 
 
 def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
-                      max_steps=DEFAULT_MAX_STEPS, zero_columns="raise"):
+                      max_steps=DEFAULT_MAX_STEPS, zero_columns="raise", backend=None, device=None,
+                      dtype=None):
     """Every per-layer number of the analyzer for attention of shape ``(S, L, H, T, T)``.
+
+    The attention is validated once; every iteration then runs batched over
+    samples, layers and heads (see docs/performance.md).
 
     Parameters
     ----------
@@ -171,6 +175,9 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
         Mixing times beyond this are reported as ``nan``.
     zero_columns : {"raise", "sink"}, keyword-only
         Forward-walk policy for tokens nobody attends to (§3).
+    backend, device, dtype : keyword-only
+        Where the iterations run (NumPy by default, torch for a tensor input),
+        as for :func:`dagtheory.signal_curves`.
 
     Returns
     -------
@@ -190,15 +197,17 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
     eps = check_eps(eps, exact=False)
     max_steps = check_steps(max_steps, name="max_steps", minimum=1)
     alpha = _weights(weights, stack.shape)
-    amp = amplification(stack, horizon, "non-sink", weights=alpha)
-    proxy = fidelity_proxy(stack, alpha, horizon)
-    walks = forward_walk(stack, zero_columns=zero_columns)
+    engine = choose_engine(attention, backend, device, dtype)
+    combined = np.einsum("...h,...hij->...ij", alpha, stack)
+    amp = _amplification(stack, alpha, horizon, np.arange(stack.shape[-1] - 1), None, engine,
+                         combined=combined)
+    proxy = proxy_from_fidelity(amp.combined_result.fidelity)
     return LayerAnalysis(
         weights=alpha,
         fidelity_proxy=np.asarray(proxy.percent, dtype=float),
         fidelity_proxy_node=np.asarray(proxy.node),
         sink_decides=np.asarray(proxy.sink_decides, dtype=bool),
-        mixing_proxy=np.asarray(mixing_proxy(stack, alpha).value, dtype=float),
+        mixing_proxy=np.asarray(mixing_proxy_of_combined(combined, engine=engine).value, dtype=float),
         minimax_fidelity=np.asarray(amp.combined, dtype=float),
         minimax_node=np.asarray(amp.combined_result.node),
         minimax_step=np.asarray(amp.combined_result.t),
@@ -206,7 +215,7 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
         best_head=np.asarray(amp.best_head),
         best_head_fidelity=np.asarray(amp.best_value, dtype=float),
         amplification=np.asarray(amp.ratio, dtype=float),
-        **_walk_numbers(walks, alpha, eps, max_steps),
+        **_walk_numbers(stack, alpha, eps, max_steps, zero_columns, engine),
         horizon=horizon, eps=eps,
     )
 

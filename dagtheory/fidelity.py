@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from ._arith import leave_mass, one_like, row_times, scalar, unit_rows, zero_like
+from ._arith import (leave_mass, min_last, one_like, row_times, scalar, suffix_sums, unit_roundoff, unit_rows,
+                     where, zero_like, zeros_like_rows)
+from ._backend import Engine, choose_engine
 from ._validation import check_attention, check_horizon, check_sources, check_steps, check_weights, is_exact
 from .exceptions import ConvergenceWarning, InvalidInputError
 from .graph import HeadSystem, SinkDAG, longest_paths_to_sink
@@ -54,6 +56,9 @@ __all__ = [
 NOT_ATTAINED = -1
 
 DEFAULT_MAX_STEPS = 100_000
+
+#: NumPy in the input's own arithmetic (float64 or exact).
+EXACT_OR_FLOAT64 = Engine()
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ def _signal_rows(diffusion, steps):
         yield rows
 
 
-def signal_curves(op, horizon):
+def signal_curves(op, horizon, *, backend=None, device=None, dtype=None):
     """The signal at the sink ``S_t(v)`` for ``t = 1..horizon`` (§2).
 
     Parameters
@@ -196,6 +201,10 @@ def signal_curves(op, horizon):
         A HeadSystem stands for its combined operator ``Δ̄(β)``.
     horizon : int
         ``K >= 1``.
+    backend, device, dtype : keyword-only
+        Where the iteration runs (see :doc:`/performance`): ``backend`` is
+        ``"numpy"`` or ``"torch"`` (default: torch for a tensor input),
+        ``device`` a torch device, ``dtype`` ``"float64"`` (default) or ``"float32"``.
 
     Returns
     -------
@@ -211,17 +220,88 @@ def signal_curves(op, horizon):
     """
     diffusion = _diffusion(op)
     steps = check_horizon(horizon, allow_none=False)
-    return np.stack(list(_signal_rows(diffusion, steps)), axis=-2)
+    engine = choose_engine(op, backend, device, dtype, exact=is_exact(diffusion))
+    rows = _signal_rows(engine.put(diffusion), steps)
+    return np.stack([engine.get(row) for row in rows], axis=-2)
+
+
+def _settled(rows, best, transient, dropped, slack, roundoff):
+    """Nodes whose running maximum no later step can change, and the transient tail mass.
+
+    ``tail[v] = Σ_{i ≥ v, transient} r_t(i) + dropped`` (``dropped``: shape ``(..., 1)``) bounds every later
+    ``S_{t'}(v)`` (see :func:`_running_max`).
+    """
+    tail = suffix_sums(where(transient, rows, zero_like(rows))) + dropped
+    settled = where(transient, best >= tail * slack, tail <= best * roundoff)
+    return settled, tail
+
+
+def _prefix_length(settled, tail, best, dropped, roundoff):
+    """The shortest prefix ``m`` of tokens that still needs iterating.
+
+    Every node at or beyond ``m`` must be settled, and the transient mass
+    beyond ``m`` (dropped from then on) together with the mass dropped before
+    must stay within ``u`` times the running maximum of every unsettled node.
+    """
+    m = settled.shape[-1]
+    open_nodes = ~settled
+    last_open = int(_last_true(open_nodes.reshape(-1, m).any(0))) + 1
+    budget = where(open_nodes, best, float("inf") if roundoff else zero_like(best))
+    allowed = min_last(budget)[..., None] * roundoff - dropped if roundoff else -dropped
+    fits = (tail - dropped <= allowed).reshape(-1, m).all(0)
+    # The tail mass only shrinks with the index, so ``fits`` is False then True.
+    return last_open + int((~fits[last_open:]).sum())
+
+
+def _last_true(mask):
+    """Index of the last True entry of a 1-d mask (``-1`` when none)."""
+    indices = mask.nonzero()
+    indices = indices[0] if isinstance(indices, tuple) else indices[:, 0]
+    return indices.max() if len(indices) else -1
 
 
 def _running_max(diffusion, steps):
-    """``max_{t≤steps} S_t`` and the first ``t`` attaining it."""
-    best = np.full(diffusion.shape[:-1], zero_like(diffusion), dtype=diffusion.dtype)
-    first = np.zeros(diffusion.shape[:-1], dtype=np.int64)
-    for t, rows in enumerate(_signal_rows(diffusion, steps), start=1):
-        better = (rows > best) | (first == 0)
-        best = np.where(better, rows, best)
-        first = np.where(better, t, first)
+    """``max_{t≤steps} S_t`` and the first ``t`` attaining it, stopping once certified.
+
+    After step ``t`` all later signal at ``v`` comes from the mass ``r_t(i)`` on
+    transient nodes ``i ≥ v`` (mass only moves to earlier tokens, and an
+    absorbing node keeps its mass). So ``U_t(v) = Σ_{i ≥ v, transient} r_t(i)``
+    bounds every later ``S_{t'}(v)``: a transient node whose running maximum
+    is at least ``U_t(v)`` (times ``1 + 2Kn·u`` for the rounding of the
+    remaining steps, ``u`` the unit roundoff) has peaked. An absorbing node's
+    signal only grows, by at most ``U_t(v)`` in total: it is settled once
+    ``U_t(v) ≤ u · S_t(v)``, i.e. the remaining inflow is below the last digit.
+
+    Two savings follow. Once the nodes from ``m`` on are settled and the
+    transient mass there is below ``u`` times the running maximum of every
+    unsettled node, the iteration continues on the prefix ``[0, m)`` only
+    (``O(m²)`` per step instead of ``O(n²)``), the dropped mass being added to
+    every later ``U_t``. When every node is settled the loop stops. In exact
+    arithmetic (``u = 0``) only exactly-zero mass is dropped, and values and
+    steps are exactly those of the full iteration.
+    """
+    n = diffusion.shape[-1]
+    roundoff = unit_roundoff(diffusion)
+    slack = 1 + 2 * steps * n * roundoff
+    transient = leave_mass(diffusion) > 0
+    best = zeros_like_rows(diffusion)
+    first = zeros_like_rows(diffusion, integer=True)
+    dropped = zeros_like_rows(best[..., None])  # shape (..., 1)
+    rows, m = unit_rows(diffusion, -1), n
+    for t in range(1, steps + 1):
+        rows = row_times(rows, diffusion[..., :m, :m])
+        better = (rows > best[..., :m]) | (first[..., :m] == 0)
+        best[..., :m] = where(better, rows, best[..., :m])
+        first[..., :m] = where(better, t, first[..., :m])
+        if t == steps:
+            break
+        settled, tail = _settled(rows, best[..., :m], transient[..., :m], dropped, slack, roundoff)
+        if bool(settled.all()):
+            break
+        m_new = _prefix_length(settled, tail, best[..., :m], dropped, roundoff)
+        if m_new < m:
+            dropped = tail[..., m_new:m_new + 1]
+            rows, m = rows[..., :m_new], m_new
     return best, first
 
 
@@ -241,27 +321,29 @@ def _absorption_limits(diffusion, absorbing):
     return limits
 
 
-def _supremum(diffusion, max_steps):
+def _supremum(diffusion, engine, max_steps):
     """Infinite-horizon node fidelity with certificates (see the module notes)."""
     n = diffusion.shape[-1]
     zero = zero_like(diffusion)
     absorbing = leave_mass(diffusion) == 0
     reachable = longest_paths_to_sink(np.swapaxes(np.tril(diffusion > 0, -1), -1, -2)) >= 0
-    transient = ~absorbing
-    pending = transient & reachable
-    best = np.full(diffusion.shape[:-1], zero, dtype=diffusion.dtype)
-    first = np.zeros(diffusion.shape[:-1], dtype=np.int64)
-    rows = unit_rows(diffusion, -1)
+    operator = engine.put(diffusion)
+    transient = engine.put_mask(~absorbing)
+    pending = engine.put_mask(~absorbing & reachable)
+    best = zeros_like_rows(operator)
+    first = zeros_like_rows(operator, integer=True)
+    rows = unit_rows(operator, -1)
     for t in range(1, max(max_steps, n) + 1):
-        previous, rows = rows, row_times(rows, diffusion)
+        previous, rows = rows, row_times(rows, operator)
         better = (rows > best) | (first == 0)
-        best = np.where(better, rows, best)
-        first = np.where(better, t, first)
-        tail = np.flip(np.cumsum(np.flip(np.where(transient, rows, zero), -1), axis=-1), -1)
+        best = where(better, rows, best)
+        first = where(better, t, first)
+        tail = suffix_sums(where(transient, rows, zero))
         pending &= best < tail
-        if t >= n and not pending.any():
+        if t >= n and not bool(pending.any()):
             break
-    inflow = row_times(np.where(transient, previous, zero), diffusion)
+    inflow = engine.get(row_times(where(transient, previous, zero), operator))
+    best, first, tail, pending = (engine.get(a) for a in (best, first, tail, pending))
     limits = _absorption_limits(diffusion, absorbing)
     never = absorbing & (inflow > 0)
     value = np.where(absorbing, limits, best)
@@ -276,16 +358,18 @@ def _supremum(diffusion, max_steps):
     return value, first, error
 
 
-def _node_fidelity(diffusion, horizon, max_steps):
+def _node_fidelity(diffusion, horizon, max_steps, engine=EXACT_OR_FLOAT64):
+    """Node fidelity of a validated ``Δ`` stack, iterated on ``engine``."""
     if horizon is None:
-        value, first, error = _supremum(diffusion, max_steps)
+        value, first, error = _supremum(diffusion, engine, max_steps)
     else:
-        value, first = _running_max(diffusion, horizon)
-        error = np.full(value.shape, zero_like(diffusion), dtype=diffusion.dtype)
+        value, first = (engine.get(a) for a in _running_max(engine.put(diffusion), horizon))
+        error = np.full(value.shape, zero_like(diffusion), dtype=value.dtype)
     return NodeFidelity(value, first, horizon, error)
 
 
-def node_fidelity(op, horizon=100, *, max_steps=DEFAULT_MAX_STEPS):
+def node_fidelity(op, horizon=100, *, max_steps=DEFAULT_MAX_STEPS, backend=None, device=None,
+                  dtype=None):
     """Node fidelity ``φ_v^K = max_{1≤t≤K} S_t(v)`` of every node (§2).
 
     Parameters
@@ -296,10 +380,18 @@ def node_fidelity(op, horizon=100, *, max_steps=DEFAULT_MAX_STEPS):
         exact mode and with a certified error bound in numeric mode.
     max_steps : int, keyword-only
         Step budget for the infinite horizon.
+    backend, device, dtype : keyword-only
+        Where the iteration runs, as for :func:`signal_curves`.
 
     Returns
     -------
     NodeFidelity
+
+    Notes
+    -----
+    For a finite horizon the iteration stops before ``K`` once every node's
+    maximum is certified (the condition is in :func:`_running_max`'s notes and
+    docs/performance.md); the result is that of all ``K`` steps.
 
     Examples
     --------
@@ -311,7 +403,8 @@ def node_fidelity(op, horizon=100, *, max_steps=DEFAULT_MAX_STEPS):
     diffusion = _diffusion(op)
     horizon = check_horizon(horizon)
     max_steps = check_steps(max_steps, name="max_steps", minimum=1)
-    return _node_fidelity(diffusion, horizon, max_steps)
+    engine = choose_engine(op, backend, device, dtype, exact=is_exact(diffusion))
+    return _node_fidelity(diffusion, horizon, max_steps, engine)
 
 
 def _minimax_from(fidelity, sources):
@@ -327,7 +420,8 @@ def _minimax_from(fidelity, sources):
     )
 
 
-def minimax_fidelity(op, horizon=100, sources="non-sink", *, max_steps=DEFAULT_MAX_STEPS):
+def minimax_fidelity(op, horizon=100, sources="non-sink", *, max_steps=DEFAULT_MAX_STEPS,
+                     backend=None, device=None, dtype=None):
     """Minimax fidelity ``φ_min^K = min_{v∈S} φ_v^K`` (§2).
 
     Parameters
@@ -341,6 +435,8 @@ def minimax_fidelity(op, horizon=100, sources="non-sink", *, max_steps=DEFAULT_M
         worked examples), every node (the paper's code, §6), or explicit nodes.
     max_steps : int, keyword-only
         Step budget for the infinite horizon.
+    backend, device, dtype : keyword-only
+        Where the iteration runs, as for :func:`signal_curves`.
 
     Returns
     -------
@@ -355,8 +451,11 @@ def minimax_fidelity(op, horizon=100, sources="non-sink", *, max_steps=DEFAULT_M
     (Fraction(3, 8), 1, 3)
     """
     diffusion = _diffusion(op)
-    fidelity = node_fidelity(diffusion, horizon, max_steps=max_steps)
-    return _minimax_from(fidelity, check_sources(sources, diffusion.shape[-1]))
+    horizon = check_horizon(horizon)
+    max_steps = check_steps(max_steps, name="max_steps", minimum=1)
+    sources = check_sources(sources, diffusion.shape[-1])
+    engine = choose_engine(op, backend, device, dtype, exact=is_exact(diffusion))
+    return _minimax_from(_node_fidelity(diffusion, horizon, max_steps, engine), sources)
 
 
 def _heads_and_weights(system, weights):
@@ -396,10 +495,10 @@ def _greater_than_one(ratio):
 
 
 def amplification(system, horizon=100, sources="non-sink", *, weights=None,
-                  max_steps=DEFAULT_MAX_STEPS):
+                  max_steps=DEFAULT_MAX_STEPS, backend=None, device=None, dtype=None):
     """Amplification ``ρ = φ_min(Δ̄(β)) / max_h φ_min(Δ^(h))`` (§2).
 
-    The heads and their combination are computed in one batched pass.
+    All heads are computed in one batched pass, then their combination.
 
     Parameters
     ----------
@@ -408,6 +507,8 @@ def amplification(system, horizon=100, sources="non-sink", *, weights=None,
         As for :func:`minimax_fidelity`.
     weights : array_like of shape (H,) or (..., H), keyword-only
         ``β``; defaults to the system's weights (uniform for a raw array).
+    backend, device, dtype : keyword-only
+        Where the iteration runs, as for :func:`signal_curves`.
 
     Returns
     -------
@@ -421,17 +522,26 @@ def amplification(system, horizon=100, sources="non-sink", *, weights=None,
     (0, Fraction(3, 8), Fraction(5, 12), Fraction(10, 9))
     """
     attention, beta = _heads_and_weights(system, weights)
-    batch = np.broadcast_shapes(attention.shape[:-3], beta.shape[:-1])
-    attention = np.broadcast_to(attention, batch + attention.shape[-3:])
-    combined = (beta[..., :, None, None] * attention).sum(axis=-3)
-    stack = np.concatenate([attention, combined[..., None, :, :]], axis=-3)
     horizon = check_horizon(horizon)
     max_steps = check_steps(max_steps, name="max_steps", minimum=1)
-    fidelity = _node_fidelity(stack, horizon, max_steps)
-    result = _minimax_from(fidelity, check_sources(sources, stack.shape[-1]))
-    heads = result[..., :-1]
-    combined_result = result[..., -1]
-    per_head = np.asarray(heads.value, dtype=stack.dtype)
+    engine = choose_engine(system, backend, device, dtype, exact=is_exact(attention))
+    return _amplification(attention, beta, horizon, check_sources(sources, attention.shape[-1]),
+                          max_steps, engine)
+
+
+def _amplification(attention, beta, horizon, sources, max_steps, engine=EXACT_OR_FLOAT64, *,
+                   combined=None):
+    """:func:`amplification` of validated heads ``(..., H, n, n)`` and weights ``(..., H)``.
+
+    ``combined`` may pass ``Δ̄(β)`` when the caller has it already.
+    """
+    batch = np.broadcast_shapes(attention.shape[:-3], beta.shape[:-1])
+    attention = np.broadcast_to(attention, batch + attention.shape[-3:])
+    if combined is None:
+        combined = (beta[..., :, None, None] * attention).sum(axis=-3)
+    heads = _minimax_from(_node_fidelity(attention, horizon, max_steps, engine), sources)
+    combined_result = _minimax_from(_node_fidelity(combined, horizon, max_steps, engine), sources)
+    per_head = np.asarray(heads.value, dtype=combined.dtype)
     best_head = np.argmax(per_head, axis=-1)
     best_value = scalar(np.take_along_axis(per_head, best_head[..., None], axis=-1)[..., 0])
     ratio = _ratio(combined_result.value, best_value)

@@ -110,25 +110,46 @@ def _edge_endpoints(edge, position):
         raise InvalidInputError(f"edge {position} must be a pair (s, t) of ints; got {edge!r}") from err
 
 
+def _zero_columns(column_sums, zero_columns):
+    """Mask of all-zero columns; raises :class:`ZeroColumnError` under the "raise" policy."""
+    zero = column_sums == 0
+    if np.any(zero) and zero_columns == "raise":
+        where = tuple(int(i) for i in np.argwhere(zero)[0])
+        token = where[-1]
+        batch = f" (batch index {where[:-1]})" if len(where) > 1 else ""
+        raise ZeroColumnError(
+            f"token {token}{batch} is attended to by no token, not even itself (column {token} "
+            "of A is all zero), so the forward walk (§3) is undefined there; pass "
+            "zero_columns='sink' to route its mass to the sink"
+        )
+    return zero
+
+
 def _forward_walk(attention, zero_columns):
     """§3's walk of a validated attention array, batched over leading axes."""
     column_sums = attention.sum(axis=-2)
-    zero = column_sums == 0
-    if np.any(zero):
-        where = tuple(int(i) for i in np.argwhere(zero)[0])
-        token = where[-1]
-        if zero_columns == "raise":
-            batch = f" (batch index {where[:-1]})" if len(where) > 1 else ""
-            raise ZeroColumnError(
-                f"token {token}{batch} is attended to by no token, not even itself (column {token} "
-                "of A is all zero), so the forward walk (§3) is undefined there; pass "
-                "zero_columns='sink' to route its mass to the sink"
-            )
+    zero = _zero_columns(column_sums, zero_columns)
     one = Fraction(1) if is_exact(attention) else 1.0
     walk = np.swapaxes(attention, -1, -2) / np.where(zero, one, column_sums)[..., :, None]
     if np.any(zero):
         walk = walk.copy()
         walk[..., -1] = np.where(zero, one, walk[..., -1])
+    return walk
+
+
+def mixture_walk_of_heads(attention, alpha, *, zero_columns="raise"):
+    """``P̄(α) = Σ_h α_h P^(h)`` of validated float heads ``(..., H, n, n)``, in one pass.
+
+    The per-head walks are never formed: ``P̄[j, i] = Σ_h (α_h / c_h[j]) A_h[i, j]``
+    with ``c_h`` the column sums, a single contraction over heads. Weights
+    ``alpha`` have shape ``(..., H)``.
+    """
+    column_sums = attention.sum(axis=-2)
+    zero = _zero_columns(column_sums, _check_policy(zero_columns))
+    scale = alpha[..., None] / np.where(zero, 1.0, column_sums)
+    walk = np.ascontiguousarray(np.einsum("...hij,...hj->...ji", attention, scale))
+    if np.any(zero):
+        walk[..., -1] += (alpha[..., None] * zero).sum(axis=-2)
     return walk
 
 

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._arith import leave_mass, matrix_times_column, one_like, scalar, unit_rows, zero_like
+from ._arith import leave_mass, matrix_times_column, max_last, one_like, scalar, unit_rows, where, zero_like
+from ._backend import Engine, choose_engine
 from ._validation import check_eps, check_steps, check_walk, is_exact
 from .exceptions import ConvergenceError, InvalidInputError, TrappedNodeWarning
 from .graph import HeadSystem, SinkDAG, forward_walk, longest_paths_to_sink
@@ -55,6 +56,14 @@ __all__ = [
 ]
 
 DEFAULT_MAX_STEPS = 1_000_000
+
+#: NumPy in the input's own arithmetic (float64 or exact).
+EXACT_OR_FLOAT64 = Engine()
+
+_ENGINE_DOC = """backend, device, dtype : keyword-only
+        Where the iteration runs: ``backend`` ``"numpy"`` or ``"torch"``
+        (default: torch for a tensor input), ``device`` a torch device,
+        ``dtype`` ``"float64"`` (default) or ``"float32"``. Results are NumPy."""
 
 
 @dataclass(frozen=True)
@@ -130,13 +139,17 @@ def _cdf_columns(walk, steps):
         yield columns
 
 
-def absorption_cdf(P, t_max):
+def absorption_cdf(P, t_max, *, backend=None, device=None, dtype=None):
     """The absorption CDF ``F_t(j) = [P^t]_{j, τ}`` for ``t = 0..t_max`` (§3).
 
     Parameters
     ----------
     P : array_like of shape (..., n, n), SinkDAG or HeadSystem
     t_max : int
+    backend, device, dtype : keyword-only
+        Where the iteration runs: ``backend`` ``"numpy"`` or ``"torch"``
+        (default: torch for a tensor input), ``device`` a torch device,
+        ``dtype`` ``"float64"`` (default) or ``"float32"``. Results are NumPy.
 
     Returns
     -------
@@ -152,12 +165,21 @@ def absorption_cdf(P, t_max):
     """
     walk = _walk(P)
     steps = check_steps(t_max, name="t_max")
-    first = unit_rows(walk, -1)
-    return np.stack([first, *_cdf_columns(walk, steps)], axis=-2)
+    engine = choose_engine(P, backend, device, dtype, exact=is_exact(walk))
+    operator = engine.put(walk)
+    columns = [unit_rows(operator, -1), *_cdf_columns(operator, steps)]
+    return np.stack([engine.get(c) for c in columns], axis=-2)
 
 
-def distance_to_sink(P, t_max):
+def distance_to_sink(P, t_max, *, backend=None, device=None, dtype=None):
     """``d(t) = max_j (1 - F_t(j))`` for ``t = 0..t_max`` (§3).
+
+    Parameters
+    ----------
+    P : array_like of shape (..., n, n), SinkDAG or HeadSystem
+    t_max : int
+    backend, device, dtype : keyword-only
+        As for :func:`absorption_cdf`.
 
     Returns
     -------
@@ -168,7 +190,7 @@ def distance_to_sink(P, t_max):
     >>> distance_to_sink([[0.5, 0.5], [0.0, 1.0]], 3)
     array([1.   , 0.5  , 0.25 , 0.125])
     """
-    cdf = absorption_cdf(P, t_max)
+    cdf = absorption_cdf(P, t_max, backend=backend, device=device, dtype=dtype)
     return (one_like(cdf) - cdf).max(axis=-1)
 
 
@@ -203,7 +225,8 @@ def _warn_trapped(walk, stuck):
     )
 
 
-def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"):
+def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise", backend=None,
+                device=None, dtype=None):
     """The mixing time ``T_mix(ε) = min{t ≥ 0 : d(t) ≤ ε}`` (§3).
 
     Parameters
@@ -219,6 +242,8 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"
         A walk still above ``ε`` after ``max_steps`` steps raises
         :class:`~dagtheory.exceptions.ConvergenceError` (default), or is
         reported as ``nan``, meaning "more than ``max_steps``".
+    backend, device, dtype : keyword-only
+        As for :func:`absorption_cdf`.
 
     Returns
     -------
@@ -226,6 +251,11 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"
         An int for one walk (``math.inf`` with a :class:`TrappedNodeWarning`
         naming the nodes when some node never reaches the sink); for a batch, a
         float array of integers and ``inf``.
+
+    Notes
+    -----
+    Walks of a batch that have mixed leave the iteration: once fewer than half
+    of the walks being iterated are still above ``ε``, the rest continue alone.
 
     Examples
     --------
@@ -239,17 +269,32 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"
     max_steps = check_steps(max_steps, name="max_steps", minimum=1)
     if over_budget not in ("raise", "nan"):
         raise InvalidInputError(f"over_budget must be 'raise' or 'nan'; got {over_budget!r}")
+    engine = choose_engine(P, backend, device, dtype, exact=is_exact(walk))
+    return _mixing_time(walk, eps, max_steps, over_budget, engine)
+
+
+def _mixing_time(walk, eps, max_steps, over_budget, engine=EXACT_OR_FLOAT64):
+    """:func:`mixing_time` of a validated walk stack."""
     stuck = _cut_off(walk)
     never = stuck.any(axis=-1)
     if never.any():
         _warn_trapped(walk, stuck)
-    result = np.where(never, math.inf, -1.0)
+    result = np.where(never, math.inf, -1.0).reshape(-1)
+    active = np.flatnonzero(result == -1)
+    flat = walk.reshape((-1,) + walk.shape[-2:])
+    operator = engine.put(flat[active])
+    columns = unit_rows(operator, -1)
     one = one_like(walk)
-    for t, columns in enumerate(_cdf_columns(walk, max_steps), start=1):
-        mixed = (result == -1) & ((one - columns).max(axis=-1) <= eps)
-        result = np.where(mixed, t, result)
-        if not (result == -1).any():
+    for t in range(1, max_steps + 1):
+        if not active.size:
             break
+        columns = matrix_times_column(operator, columns)
+        mixed = engine.get(max_last(one - columns) <= eps)
+        result[active[mixed & (result[active] == -1)]] = t
+        if 2 * mixed.sum() >= active.size:
+            keep = engine.put_mask(np.flatnonzero(~mixed))
+            operator, columns, active = operator[keep], columns[keep], active[~mixed]
+    result = result.reshape(walk.shape[:-2])
     if (result == -1).any() and over_budget == "nan":
         result = np.where(result == -1, math.nan, result)
     elif (result == -1).any():
@@ -263,11 +308,17 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"
     return result
 
 
-def hitting_times(P):
+def hitting_times(P, *, backend=None, device=None, dtype=None):
     """Expected hitting times ``m(j) = E_j[time to reach τ]`` (§3).
 
     Solves ``(I - Q) m = 1`` on the transient block by back-substitution
     (``Q`` is triangular), ``O(n²)``, exact in exact mode.
+
+    Parameters
+    ----------
+    P : array_like of shape (..., n, n), SinkDAG or HeadSystem
+    backend, device, dtype : keyword-only
+        As for :func:`absorption_cdf`.
 
     Returns
     -------
@@ -280,18 +331,25 @@ def hitting_times(P):
     array([2., 0.])
     """
     walk = _walk(P)
+    engine = choose_engine(P, backend, device, dtype, exact=is_exact(walk))
+    return _hitting_times(walk, engine)
+
+
+def _hitting_times(walk, engine=EXACT_OR_FLOAT64):
+    """:func:`hitting_times` of a validated walk stack; one back-substitution for the batch."""
     n = walk.shape[-1]
+    stuck = leave_mass(walk) == 0
+    operator = engine.put(walk)
     one, zero = one_like(walk), zero_like(walk)
-    times = np.full(walk.shape[:-1], zero, dtype=walk.dtype)
-    leave = leave_mass(walk)
-    stuck = leave == 0
-    leave = np.where(stuck, one, leave)
+    leave = where(engine.put_mask(stuck), one, leave_mass(operator))
+    stuck = engine.put_mask(stuck)
+    times = unit_rows(operator, -1) * zero
     for j in range(n - 2, -1, -1):
-        moves, later = walk[..., j, j + 1:], times[..., j + 1:]
+        moves, later = operator[..., j, j + 1:], times[..., j + 1:]
         with np.errstate(invalid="ignore", over="ignore"):
-            expected = np.where(moves > 0, moves * later, zero).sum(axis=-1)
-        times[..., j] = np.where(stuck[..., j], math.inf, (one + expected) / leave[..., j])
-    return times
+            expected = where(moves > 0, moves * later, zero).sum(-1)
+        times[..., j] = where(stuck[..., j], math.inf, (one + expected) / leave[..., j])
+    return engine.get(times)
 
 
 def forward_probability(P):
@@ -304,6 +362,19 @@ def forward_probability(P):
     """
     walk = _walk(P)
     return scalar(leave_mass(walk)[..., :-1].min(axis=-1))
+
+
+def _head_forward_probability(attention):
+    """``p`` of every head's walk ``P^(h)`` from validated float attention, without forming ``P``.
+
+    ``1 - P[j, j] = Σ_{i > j} A[i, j] / Σ_i A[i, j]``; a column nobody attends
+    to (routed to the sink) leaves with probability 1.
+    """
+    columns = np.swapaxes(attention, -1, -2)
+    sums = columns.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        leave = np.where(sums > 0, leave_mass(columns) / sums, 1.0)
+    return leave[..., :-1].min(axis=-1)
 
 
 def _binomial_tail(t, p, below):
@@ -375,6 +446,16 @@ def closed_form_bound(depth, p, eps=0.25):
     return _as_count(_elementwise(_closed_form_one, np.asarray(depth), p_array, eps))
 
 
+def _mixing_bound(walk, eps):
+    """:func:`mixing_bound` of a validated walk stack and a checked ``eps``."""
+    p = leave_mass(walk)[..., :-1].min(axis=-1)
+    depth = longest_paths_to_sink(np.triu(walk > 0, 1)).max(axis=-1)
+    closed = _elementwise(_closed_form_one, depth, p, eps)
+    binomial = _elementwise(_binomial_bound_one, depth, p, eps, closed)
+    return MixingBound(p=scalar(p), depth=scalar(depth), binomial=_as_count(binomial),
+                       closed_form=_as_count(closed), eps=eps)
+
+
 def mixing_bound(P, eps=0.25):
     """Theorems M1 and M2 (§3): ``p``, ``L``, ``B(ε)`` and the closed form.
 
@@ -395,13 +476,7 @@ def mixing_bound(P, eps=0.25):
     (Fraction(1, 4), 3, 15, 45)
     """
     walk = _walk(P)
-    eps = check_eps(eps, exact=is_exact(walk))
-    p = np.asarray(forward_probability(walk), dtype=walk.dtype)
-    depth = longest_paths_to_sink(np.triu(walk > 0, 1)).max(axis=-1)
-    closed = _elementwise(_closed_form_one, depth, p, eps)
-    binomial = _elementwise(_binomial_bound_one, depth, p, eps, closed)
-    return MixingBound(p=scalar(p), depth=scalar(depth), binomial=_as_count(binomial),
-                       closed_form=_as_count(closed), eps=eps)
+    return _mixing_bound(walk, check_eps(eps, exact=is_exact(walk)))
 
 
 def mixture_mixing_bound(system, alpha=None, eps=0.25):

@@ -47,7 +47,8 @@ import numpy as np
 from ._arith import matrix_times_column, one_like, scalar, to_float, unit_rows, zero_like
 from ._validation import check_attention, check_horizon, check_steps, check_weights, is_exact
 from .exceptions import InvalidInputError
-from .fidelity import MinimaxResult, minimax_fidelity
+from ._backend import choose_engine
+from .fidelity import EXACT_OR_FLOAT64, MinimaxResult, _minimax_from, _node_fidelity
 
 __all__ = [
     "FidelityProxy",
@@ -188,7 +189,8 @@ def combine_heads(attn, head_weights=None):
     return (weights[..., :, None, None] * attention).sum(axis=-3)
 
 
-def fidelity_proxy(attn, head_weights=None, horizon=PAPER_STEPS):
+def fidelity_proxy(attn, head_weights=None, horizon=PAPER_STEPS, *, backend=None, device=None,
+                   dtype=None):
     """The paper's fidelity proxy ``100 · φ_min^K(Ā)``, sink included in the sources (§6).
 
     Parameters
@@ -199,6 +201,8 @@ def fidelity_proxy(attn, head_weights=None, horizon=PAPER_STEPS):
         Head weights (the paper's learned weights, or ``None`` for uniform).
     horizon : int
         ``K >= 1`` (the paper uses 100).
+    backend, device, dtype : keyword-only
+        Where the iteration runs (see :func:`dagtheory.signal_curves`).
 
     Returns
     -------
@@ -231,8 +235,15 @@ def fidelity_proxy(attn, head_weights=None, horizon=PAPER_STEPS):
     """
     horizon = check_horizon(horizon, allow_none=False)
     combined = combine_heads(attn, head_weights)
-    result = minimax_fidelity(combined, horizon, sources="all")
-    decides = np.asarray(result.node) == combined.shape[-1] - 1
+    engine = choose_engine(attn, backend, device, dtype, exact=is_exact(combined))
+    return proxy_from_fidelity(_node_fidelity(combined, horizon, None, engine))
+
+
+def proxy_from_fidelity(fidelity):
+    """The :class:`FidelityProxy` of the node fidelities of ``Ā`` (sources: all nodes)."""
+    n = fidelity.value.shape[-1]
+    result = _minimax_from(fidelity, np.arange(n))
+    decides = np.asarray(result.node) == n - 1
     return FidelityProxy(
         percent=scalar(result.value * 100),
         node=result.node,
@@ -299,7 +310,8 @@ def _steps_per_start(kernel, max_steps):
     return total
 
 
-def mixing_proxy(attn, head_weights=None, max_steps=PAPER_STEPS):
+def mixing_proxy(attn, head_weights=None, max_steps=PAPER_STEPS, *, backend=None, device=None,
+                 dtype=None):
     """The exact value of the paper's Monte-Carlo mixing proxy (§6).
 
     Parameters
@@ -310,6 +322,8 @@ def mixing_proxy(attn, head_weights=None, max_steps=PAPER_STEPS):
         Head weights (the paper's learned weights, or ``None`` for uniform).
     max_steps : int
         Cap on the length of each walk (the paper uses 100); at least 1.
+    backend, device, dtype : keyword-only
+        Where the iteration runs (see :func:`dagtheory.signal_curves`).
 
     Returns
     -------
@@ -351,8 +365,14 @@ def mixing_proxy(attn, head_weights=None, max_steps=PAPER_STEPS):
     array([Fraction(2, 1), Fraction(2, 1), Fraction(17, 12), Fraction(0, 1)], dtype=object)
     """
     max_steps = check_steps(max_steps, name="max_steps", minimum=1)
-    kernel = _kernel(combine_heads(attn, head_weights))
-    per_start = _steps_per_start(kernel, max_steps)
+    combined = combine_heads(attn, head_weights)
+    engine = choose_engine(attn, backend, device, dtype, exact=is_exact(combined))
+    return mixing_proxy_of_combined(combined, max_steps, engine)
+
+
+def mixing_proxy_of_combined(combined, max_steps=PAPER_STEPS, engine=EXACT_OR_FLOAT64):
+    """:func:`mixing_proxy` of validated combined attention ``Ā`` (``(..., T, T)``)."""
+    per_start = engine.get(_steps_per_start(engine.put(_kernel(combined)), max_steps))
     return MixingProxy(value=scalar(per_start.sum(axis=-1) / per_start.shape[-1]), per_start=per_start)
 
 
