@@ -12,8 +12,10 @@ argument, the offending index and the value:
   arrays or a sympy ``Matrix``). All later arithmetic on it is exact.
 
 Rows of numeric attention that sum to 1 within ``atol`` are renormalized to sum
-to 1, so the quantities computed are those of a true row-stochastic matrix;
-exact inputs must sum to exactly 1.
+to 1, so the quantities computed are those of a true row-stochastic matrix
+(rows already stochastic up to the rounding of their sums, ``2nε``, are kept as
+they are, and a large input is then not copied); exact inputs must sum to
+exactly 1.
 """
 
 import math
@@ -242,6 +244,12 @@ def _check_rows(array, name, atol, batch_label, *, owned=False):
     if owned and array.flags.writeable:
         array /= sums[..., None]
         return array
+    if np.max(np.abs(sums - 1.0)) <= 2 * array.shape[-1] * np.finfo(np.float64).eps:
+        # Stochastic up to the rounding of the sums themselves: dividing would only
+        # move last digits, so the caller's array is used as is, through a read-only view.
+        view = array.view()
+        view.flags.writeable = False
+        return view
     return array / sums[..., None]
 
 

@@ -304,6 +304,7 @@ class SinkDAG(_OnTokens):
                 f"SinkDAG holds one head, shape (n, n); got shape {array.shape}. "
                 "Use HeadSystem.from_attention for a stack of heads"
             )
+        array = array if array.flags.owndata else array.copy()  # detached from the caller's array
         array.setflags(write=False)
         self._attention = array
         self.threshold = check_threshold(threshold)
@@ -420,6 +421,7 @@ class HeadSystem(_OnTokens):
             raise InvalidInputError(
                 f"HeadSystem needs attention of shape (H, n, n); got shape {array.shape}"
             )
+        array = array if array.flags.owndata else array.copy()  # detached from the caller's array
         array.setflags(write=False)
         self._attention = array
         self.threshold = check_threshold(threshold)

@@ -241,3 +241,16 @@ def test_mixing_time_batch_compaction_keeps_each_walks_value():
     batched = markov.mixing_time(walks)
     assert batched.tolist() == [markov.mixing_time(w) for w in walks]
     assert np.isfinite(batched).all()
+
+
+def test_stochastic_input_is_validated_without_a_copy():
+    """Rows stochastic to rounding are used in place (read-only view); the caller's array is untouched."""
+    attention = softmax_attention((3,), 50, seed=8)
+    checked = check_attention(attention)
+    assert np.shares_memory(checked, attention) and not checked.flags.writeable
+    assert attention.flags.writeable
+    off = attention.copy()
+    off[0, 7] *= 1 + 1e-9  # within atol, beyond rounding: renormalized on a copy
+    renormalized = check_attention(off)
+    assert not np.shares_memory(renormalized, off)
+    assert abs(renormalized[0, 7].sum() - 1) < 1e-15
