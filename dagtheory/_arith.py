@@ -9,7 +9,7 @@ from ._backend import is_tensor
 from ._validation import is_exact
 
 __all__ = ["zero_like", "one_like", "unit_rows", "row_times", "matrix_times_column",
-           "leave_mass", "where", "suffix_sums", "max_last", "min_last", "zeros_like_rows", "scalar",
+           "leave_mass", "diagonal", "where", "suffix_sums", "max_last", "min_last", "zeros_like_rows", "scalar",
            "to_float", "unit_roundoff"]
 
 
@@ -61,6 +61,8 @@ def row_times(rows, matrix):
     NumPy floats use ``einsum``, which streams a stack of matrix-vector
     products several times faster than a batched ``matmul`` with a unit axis.
     """
+    if isinstance(matrix, np.ndarray) and matrix.ndim == 2:
+        return rows @ matrix  # one BLAS vector-matrix product
     if isinstance(matrix, np.ndarray) and matrix.dtype != object:
         return np.einsum("...i,...ij->...j", rows, matrix)
     return (rows[..., None, :] @ matrix)[..., 0, :]
@@ -68,6 +70,8 @@ def row_times(rows, matrix):
 
 def matrix_times_column(matrix, columns):
     """``M c`` for a stack of matrices ``(..., n, n)`` and column vectors ``(..., n)``."""
+    if isinstance(matrix, np.ndarray) and matrix.ndim == 2:
+        return matrix @ columns  # one BLAS matrix-vector product
     if isinstance(matrix, np.ndarray) and matrix.dtype != object:
         return np.einsum("...ij,...j->...i", matrix, columns)
     return (matrix @ columns[..., :, None])[..., 0]
@@ -101,7 +105,8 @@ def min_last(array):
     return array.amin(dim=-1) if is_tensor(array) else array.min(axis=-1)
 
 
-def _diagonal(matrix):
+def diagonal(matrix):
+    """The diagonals of a ``(..., n, n)`` stack, shape ``(..., n)`` (a view)."""
     if is_tensor(matrix):
         return matrix.diagonal(dim1=-2, dim2=-1)
     return np.diagonal(matrix, axis1=-2, axis2=-1)
@@ -119,9 +124,9 @@ def leave_mass(matrix):
     if is_exact(matrix):
         n = matrix.shape[-1]
         return np.where(np.eye(n, dtype=bool), Fraction(0), matrix).sum(axis=-1)
-    diagonal = _diagonal(matrix)
-    off = matrix.sum(-1) - diagonal
-    heavy = diagonal > 0.5
+    diagonal_entries = diagonal(matrix)
+    off = matrix.sum(-1) - diagonal_entries
+    heavy = diagonal_entries > 0.5
     if heavy.any():
         rows = matrix[heavy]
         if is_tensor(matrix):

@@ -44,7 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from ._arith import matrix_times_column, one_like, scalar, to_float, unit_rows, zero_like
+from ._arith import (diagonal, matrix_times_column, one_like, scalar, to_float, unit_roundoff, unit_rows,
+                     where, zero_like)
 from ._validation import check_attention, check_horizon, check_steps, check_weights, is_exact
 from .exceptions import InvalidInputError
 from ._backend import choose_engine
@@ -300,14 +301,36 @@ def step_kernel(attn, head_weights=None):
 
 
 def _steps_per_start(kernel, max_steps):
-    """``Σ_{t<max_steps} (1 - F_t)`` with ``F_t = K F_{t-1}``, ``F_0 = e_τ``."""
+    """``Σ_{t<max_steps} Pr_c[not at τ after t steps]``, stopping once settled.
+
+    The probability of not being at ``τ`` after ``t`` steps is
+    ``M_t = 1 - F_t = K M_{t-1}`` from ``M_0 = 1 - e_τ`` (``K`` is
+    row-stochastic, so this is ``1 - K F_{t-1}`` without its cancellation: the
+    small probabilities keep their digits). ``M_t`` never increases, so the
+    steps still to come add at most ``(max_steps - 1 - t) M_t(c)``. A start is
+    settled when that is at most ``u`` times its running total (``u`` the unit
+    roundoff; zero in exact arithmetic, where only ``M_t(c) = 0`` settles);
+    a start that can never move (``K[c, c] = 1``) counts ``max_steps`` steps
+    exactly. Every ``_CHECK_EVERY`` steps the loop stops if every start is settled.
+    """
     one = one_like(kernel)
-    absorbed = unit_rows(kernel, -1)
-    total = one - absorbed
-    for _ in range(max_steps - 1):
-        absorbed = matrix_times_column(kernel, absorbed)
-        total = total + (one - absorbed)
+    roundoff = unit_roundoff(kernel)
+    stuck = diagonal(kernel) == one
+    stuck[..., -1] = False
+    missing = one - unit_rows(kernel, -1)
+    total = missing.copy() if hasattr(missing, "copy") else missing.clone()
+    for t in range(1, max_steps):
+        missing = matrix_times_column(kernel, missing)
+        total += missing
+        if t % _CHECK_EVERY == 0:
+            remaining = missing * (max_steps - 1 - t)
+            if bool((stuck | (remaining <= total * roundoff)).all()):
+                return where(stuck, one * max_steps, total)
     return total
+
+
+#: Steps between two checks of the stopping rule of :func:`_steps_per_start`.
+_CHECK_EVERY = 8
 
 
 def mixing_proxy(attn, head_weights=None, max_steps=PAPER_STEPS, *, backend=None, device=None,
