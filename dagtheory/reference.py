@@ -29,8 +29,9 @@ out-projection's column blocks, normalized) or uniform weights.
   the expected step count,
   ``mean_c Σ_{t=0}^{max_steps-1} Pr_c[not at τ after t steps]``.
 
-:func:`mixing_proxy` computes that expectation exactly (``F_t = K F_{t-1}``
-from ``F_0 = e_τ``, ``O(max_steps · n²)``), in float64 or over the rationals;
+:func:`mixing_proxy` computes that expectation exactly (the miss probabilities
+``1 - F_t = K (1 - F_{t-1})`` from ``1 - e_τ``, ``O(max_steps · n²)``, stopping
+once every start is settled), in float64 or over the rationals;
 :func:`mixing_proxy_mc` is the Monte-Carlo estimator itself, kept only as a
 cross-check. ``K`` is not §3's forward walk ``P``: columns are read without
 normalization and clipped at 1 in token order, so in particular token 0
@@ -367,9 +368,10 @@ def mixing_proxy(attn, head_weights=None, max_steps=PAPER_STEPS, *, backend=None
     Notes
     -----
     A walk capped at ``M = max_steps`` steps takes ``min(T_τ, M)`` steps, whose
-    mean is ``Σ_{t=0}^{M-1} Pr_c[T_τ > t]``. The absorption probabilities come
-    from iterating the column vector ``F_t = K F_{t-1}`` (never matrix powers),
-    ``O(M · T²)`` per layer. Token 0 is absorbing under ``K`` (its column starts
+    mean is ``Σ_{t=0}^{M-1} Pr_c[T_τ > t]``. These probabilities come from
+    iterating the column vector ``1 - F_t = K (1 - F_{t-1})`` (never matrix
+    powers), ``O(M · T²)`` per layer, stopping once the remaining steps cannot
+    change the sums (see ``_steps_per_start``). Token 0 is absorbing under ``K`` (its column starts
     with ``Ā[0, 0] = 1``), so ``per_start[0] == max_steps`` always.
 
     Examples

@@ -225,6 +225,37 @@ def test_kernel_properties_and_exact_float_agreement(system, max_steps):
         == pytest.approx(float(proxy.percent), rel=1e-12, abs=1e-12)
 
 
+def test_mixing_proxy_stops_early_and_stays_exact(monkeypatch):
+    """§6: a walk that reaches τ surely settles; the loop stops and the counts are exact."""
+    import dagtheory.reference as reference_module
+
+    calls = []
+    original = reference_module.matrix_times_column
+    monkeypatch.setattr(reference_module, "matrix_times_column",
+                        lambda *args: calls.append(1) or original(*args))
+    n = 6
+    chain = [[Fraction(int(j == max(i - 1, 0) or (i == 0 and j == 0))) for j in range(n)] for i in range(n)]
+    result = mixing_proxy([chain], max_steps=100)
+    # Token 0 never moves (K[0, 0] = 1); token c walks n-1-c steps to the sink.
+    assert result.per_start.tolist() == [100, 4, 3, 2, 1, 0]
+    assert len(calls) < 20
+
+
+def test_mixing_proxy_float_matches_the_full_iteration():
+    """§6: stopping once settled gives the sum over all M steps of 1 - F_t (independent loop)."""
+    rng = np.random.default_rng(5)
+    scores = np.where(np.tril(np.ones((40, 40), bool)), rng.normal(size=(3, 40, 40)) * 2, -np.inf)
+    attention = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
+    kernel = step_kernel(attention)
+    absorbed = np.zeros(40)
+    absorbed[-1] = 1.0
+    expected = np.zeros(40)
+    for _ in range(100):
+        expected += 1.0 - absorbed
+        absorbed = kernel @ absorbed
+    np.testing.assert_allclose(mixing_proxy(attention).per_start, expected, rtol=1e-12)
+
+
 # --------------------------------------------------------------------------------------
 # Real attention from the paper's checkpoints
 # --------------------------------------------------------------------------------------
