@@ -17,6 +17,8 @@ from .exceptions import (
     DagTheoryWarning,
     InvalidInputError,
     InvalidTypeError,
+    MissingDependencyError,
+    SchedulerError,
     TrappedNodeWarning,
     ZeroColumnError,
 )
@@ -85,6 +87,8 @@ __all__ = [
     "InvalidTypeError",
     "ZeroColumnError",
     "ConvergenceError",
+    "MissingDependencyError",
+    "SchedulerError",
     "DagTheoryWarning",
     "TrappedNodeWarning",
     "ConvergenceWarning",

@@ -55,12 +55,16 @@ def _write_or_print(text, path):
 
 
 def _run_analyze(args):
-    from .experiment import analyze_inputs, markdown_report, read_tokens
+    from .experiment import markdown_report, read_tokens
+    from .scale import analyze_at_scale
 
     tokens = read_tokens(args.tokens) if args.tokens else None
-    report = analyze_inputs(args.inputs, heads=args.heads, tokens=tokens, seed=args.seed,
-                            samples=args.samples, seq_len=args.seq_len, weights=args.weights,
-                            horizon=args.horizon, eps=args.eps, max_steps=args.max_steps)
+    report = analyze_at_scale(args.inputs, scheduler=args.scheduler, workers=args.workers,
+                              chunk_samples=args.chunk_samples, progress=args.progress,
+                              connect_timeout=args.connect_timeout, heads=args.heads, tokens=tokens,
+                              seed=args.seed, samples=args.samples, seq_len=args.seq_len,
+                              weights=args.weights, horizon=args.horizon, eps=args.eps,
+                              max_steps=args.max_steps)
     markdown = markdown_report(report)
     if args.json:
         _write_or_print(to_json(report), args.json)
@@ -162,6 +166,36 @@ def _add_analysis_options(command):
                          help="random token sequences per model (default 1)")
 
 
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _add_scale_options(command):
+    group = command.add_argument_group(
+        "running on Dask", "The work is split into tasks, one per input and chunk of samples (docs/scale.md). "
+        "The report does not depend on these options.")
+    group.add_argument("--scheduler", default=None, metavar="threads|sync|processes|ADDRESS",
+                       help="threads: Dask's threaded scheduler in this process (the default; a plain loop "
+                            "without dask installed); sync: one task at a time; processes: a local cluster "
+                            "of worker processes; ADDRESS (tcp://HOST:PORT): an existing dask.distributed "
+                            "scheduler")
+    group.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="threads (threads) or worker processes (processes); default: one per CPU")
+    group.add_argument("--chunk-samples", type=_positive_int, default=4, metavar="N",
+                       help="samples of one input per task (default 4)")
+    group.add_argument("--connect-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+                       help="how long to wait for the scheduler at ADDRESS (default 10)")
+    group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="show a progress bar of completed tasks on standard error "
+                            "(default: when it is a terminal)")
+
+
 def _add_commands(commands):
     analyze = commands.add_parser(
         "analyze", help="analyze checkpoints or attention arrays, per layer",
@@ -184,6 +218,7 @@ def _add_commands(commands):
                          help="mixing times beyond this are reported as '> budget'")
     analyze.add_argument("--json", metavar="OUT", help="write the JSON report to OUT ('-': print it)")
     analyze.add_argument("--markdown", metavar="OUT", help="write the Markdown report to OUT ('-': print it)")
+    _add_scale_options(analyze)
     analyze.set_defaults(run=_run_analyze)
 
     reproduce = commands.add_parser(

@@ -12,6 +12,8 @@ __all__ = [
     "InvalidTypeError",
     "ZeroColumnError",
     "ConvergenceError",
+    "MissingDependencyError",
+    "SchedulerError",
     "DagTheoryWarning",
     "TrappedNodeWarning",
     "ConvergenceWarning",
@@ -48,3 +50,11 @@ class TrappedNodeWarning(DagTheoryWarning):
 
 class ConvergenceWarning(DagTheoryWarning):
     """A supremum was not certified within the step budget; its error bound is reported."""
+
+
+class MissingDependencyError(DagTheoryError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
+class SchedulerError(DagTheoryError, ConnectionError):
+    """No Dask scheduler answered at the address given."""

@@ -169,8 +169,20 @@ def optimize_inputs(model_input, layer, *, seed=0):
 def analyze_input(model_input, *, tokens=None, seed=0, samples=1, seq_len=None, weights="learned",
                   horizon=100, eps=0.25, max_steps=100_000):
     """The analyzer's record of one input (a dict ready for :func:`dagtheory.report.to_json`)."""
+    attention, used, note = _input_attention(model_input, tokens, seed, samples, seq_len, weights)
+    analysis = _analyze_attention(model_input.source, attention, used, horizon, eps, max_steps)
+    return _model_record(model_input.name, model_input.source, model_input.kind, analysis,
+                         tokens=int(np.shape(attention)[-1]), weights_kind=_weights_kind(used), note=note)
+
+
+def _check_weights_option(weights):
     if weights not in ("learned", "uniform"):
         raise InvalidInputError(f"weights must be 'learned' or 'uniform'; got {weights!r}")
+
+
+def _input_attention(model_input, tokens, seed, samples, seq_len, weights):
+    """Attention of one input, the head weights to use (``None``: uniform) and a note."""
+    _check_weights_option(weights)
     note = None
     if model_input.kind == "checkpoint":
         attention, learned, tokens = _model_attention(model_input, tokens, seed, samples, seq_len)
@@ -179,15 +191,28 @@ def analyze_input(model_input, *, tokens=None, seed=0, samples=1, seq_len=None, 
         if weights == "learned" and learned is None:
             note = "the array carries no head weights, so uniform weights were used"
     used = learned if weights == "learned" and learned is not None else None
+    return attention, used, note
+
+
+def _weights_kind(used):
+    return "learned" if used is not None else "uniform"
+
+
+def _analyze_attention(source, attention, used, horizon, eps, max_steps):
+    """:func:`analyze_attention`, with the input's ``source`` in front of any error message."""
     try:
-        analysis = analyze_attention(attention, used, horizon=horizon, eps=eps, max_steps=max_steps)
+        return analyze_attention(attention, used, horizon=horizon, eps=eps, max_steps=max_steps)
     except InvalidInputError as err:
-        raise InvalidInputError(f"{model_input.source}: {err}") from err
+        raise InvalidInputError(f"{source}: {err}") from err
+
+
+def _model_record(name, source, kind, analysis, *, tokens, weights_kind, note):
+    """One model's record of the report from its (merged) :class:`LayerAnalysis`."""
     samples_count, layers, heads = analysis.weights.shape
     return {
-        "name": model_input.name, "source": model_input.source, "kind": model_input.kind,
-        "layers_count": layers, "heads": heads, "tokens": int(np.shape(attention)[-1]),
-        "samples": samples_count, "weights_kind": "learned" if used is not None else "uniform",
+        "name": name, "source": source, "kind": kind,
+        "layers_count": layers, "heads": heads, "tokens": tokens,
+        "samples": samples_count, "weights_kind": weights_kind,
         "note": note, "weights": analysis.weights[0],
         "layers": _layer_records(analysis),
     }
@@ -212,6 +237,11 @@ def _layer_records(analysis):
 def analyze_inputs(paths, *, heads=None, **options):
     """:func:`analyze_input` over many paths; returns the full report dict."""
     models = [analyze_input(load_input(p, heads=heads), **options) for p in paths]
+    return _report(models, options)
+
+
+def _report(models, options):
+    """The report dict: version, the settings ``options`` asked for, and the model records."""
     settings = {key: options.get(key, default) for key, default in (
         ("horizon", 100), ("eps", 0.25), ("weights", "learned"), ("seed", 0), ("samples", 1),
         ("max_steps", 100_000))}
