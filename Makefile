@@ -4,13 +4,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.dagtheory-installed
 
-.PHONY: demo test venv clean
+.PHONY: demo test bench venv clean
 
 demo: $(STAMP)
 	@$(BIN)/dagtheory demo --out demo-report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Benchmarks against the baselines (tens of minutes; run on a quiet machine): BENCHMARKS.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 venv: $(STAMP)
 
