@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arith import (diagonal, matrix_times_column, one_like, scalar, to_float, unit_roundoff, unit_rows,
+from ._arith import (column_stepper, diagonal, one_like, scalar, to_float, unit_roundoff, unit_rows,
                      where, zero_like)
 from ._validation import check_attention, check_horizon, check_steps, check_weights, is_exact
 from .exceptions import InvalidInputError
@@ -320,8 +320,9 @@ def _steps_per_start(kernel, max_steps):
     stuck[..., -1] = False
     missing = one - unit_rows(kernel, -1)
     total = missing.copy() if hasattr(missing, "copy") else missing.clone()
+    step = column_stepper(kernel)
     for t in range(1, max_steps):
-        missing = matrix_times_column(kernel, missing)
+        missing = step(missing)
         total += missing
         if t % _CHECK_EVERY == 0:
             remaining = missing * (max_steps - 1 - t)
