@@ -64,7 +64,7 @@ def _run_analyze(args):
                               connect_timeout=args.connect_timeout, heads=args.heads, tokens=tokens,
                               seed=args.seed, samples=args.samples, seq_len=args.seq_len,
                               weights=args.weights, horizon=args.horizon, eps=args.eps,
-                              max_steps=args.max_steps)
+                              max_steps=args.max_steps, backend=args.backend, device=args.device)
     markdown = markdown_report(report)
     if args.json:
         _write_or_print(to_json(report), args.json)
@@ -216,6 +216,10 @@ def _add_commands(commands):
     analyze.add_argument("--eps", type=float, default=0.25, help="ε of the mixing time (default 0.25)")
     analyze.add_argument("--max-steps", type=_positive_int, default=100_000,
                          help="mixing times beyond this are reported as '> budget'")
+    analyze.add_argument("--backend", choices=("numpy", "torch"), default=None,
+                         help="where the iterations run (default numpy; see docs/performance.md)")
+    analyze.add_argument("--device", default=None, metavar="DEV",
+                         help="torch device for --backend torch: cpu (default), cuda, cuda:1, ...")
     analyze.add_argument("--json", metavar="OUT", help="write the JSON report to OUT ('-': print it)")
     analyze.add_argument("--markdown", metavar="OUT", help="write the Markdown report to OUT ('-': print it)")
     _add_scale_options(analyze)

@@ -167,10 +167,14 @@ def optimize_inputs(model_input, layer, *, seed=0):
 
 
 def analyze_input(model_input, *, tokens=None, seed=0, samples=1, seq_len=None, weights="learned",
-                  horizon=100, eps=0.25, max_steps=100_000):
-    """The analyzer's record of one input (a dict ready for :func:`dagtheory.report.to_json`)."""
+                  horizon=100, eps=0.25, max_steps=100_000, backend=None, device=None):
+    """The analyzer's record of one input (a dict ready for :func:`dagtheory.report.to_json`).
+
+    ``backend`` and ``device`` choose where the iterations run (see docs/performance.md).
+    """
     attention, used, note = _input_attention(model_input, tokens, seed, samples, seq_len, weights)
-    analysis = _analyze_attention(model_input.source, attention, used, horizon, eps, max_steps)
+    analysis = _analyze_attention(model_input.source, attention, used, horizon, eps, max_steps,
+                                  backend=backend, device=device)
     return _model_record(model_input.name, model_input.source, model_input.kind, analysis,
                          tokens=int(np.shape(attention)[-1]), weights_kind=_weights_kind(used), note=note)
 
@@ -198,10 +202,11 @@ def _weights_kind(used):
     return "learned" if used is not None else "uniform"
 
 
-def _analyze_attention(source, attention, used, horizon, eps, max_steps):
+def _analyze_attention(source, attention, used, horizon, eps, max_steps, *, backend=None, device=None):
     """:func:`analyze_attention`, with the input's ``source`` in front of any error message."""
     try:
-        return analyze_attention(attention, used, horizon=horizon, eps=eps, max_steps=max_steps)
+        return analyze_attention(attention, used, horizon=horizon, eps=eps, max_steps=max_steps,
+                                 backend=backend, device=device)
     except InvalidInputError as err:
         raise InvalidInputError(f"{source}: {err}") from err
 
@@ -244,7 +249,8 @@ def _report(models, options):
     """The report dict: version, the settings ``options`` asked for, and the model records."""
     settings = {key: options.get(key, default) for key, default in (
         ("horizon", 100), ("eps", 0.25), ("weights", "learned"), ("seed", 0), ("samples", 1),
-        ("max_steps", 100_000))}
+        ("max_steps", 100_000), ("backend", "numpy"))}
+    settings["backend"] = settings["backend"] or "numpy"
     if options.get("tokens") is not None:
         settings["samples"] = int(np.atleast_2d(options["tokens"]).shape[0])
     return {"dagtheory_version": __version__, "settings": settings, "models": models}

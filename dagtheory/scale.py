@@ -169,7 +169,7 @@ def merge_analyses(analyses):
 def analyze_at_scale(paths, *, scheduler=None, workers=None, chunk_samples=DEFAULT_CHUNK_SAMPLES,
                      progress=None, connect_timeout=DEFAULT_CONNECT_TIMEOUT, heads=None, tokens=None,
                      seed=0, samples=1, seq_len=None, weights="learned", horizon=100, eps=0.25,
-                     max_steps=100_000):
+                     max_steps=100_000, backend=None, device=None):
     """:func:`dagtheory.experiment.analyze_inputs`, as tasks run by Dask; the same report.
 
     Parameters
@@ -203,7 +203,7 @@ def analyze_at_scale(paths, *, scheduler=None, workers=None, chunk_samples=DEFAU
         it no bar is shown.
     connect_timeout : float, keyword-only
         Seconds to wait for the scheduler at an address (default 10).
-    heads, tokens, seed, samples, seq_len, weights, horizon, eps, max_steps
+    heads, tokens, seed, samples, seq_len, weights, horizon, eps, max_steps, backend, device
         As for :func:`dagtheory.experiment.analyze_input`.
 
     Returns
@@ -244,7 +244,8 @@ def analyze_at_scale(paths, *, scheduler=None, workers=None, chunk_samples=DEFAU
     chunk_samples = check_steps(chunk_samples, name="chunk_samples", minimum=1)
     paths = list(paths)
     options = {"tokens": tokens, "seed": seed, "samples": samples, "seq_len": seq_len, "weights": weights,
-               "horizon": horizon, "eps": eps, "max_steps": max_steps}
+               "horizon": horizon, "eps": eps, "max_steps": max_steps, "backend": backend,
+               "device": device}
     with _scheduler_runner(scheduler, workers, connect_timeout) as (run, capture):
         task_options = {key: value for key, value in options.items() if key != "tokens"}
         task_options["capture_warnings"] = capture
@@ -336,7 +337,8 @@ def _analyze_chunk(prepared, chunk, options):
             attention = prepared.attention[chunk.start:chunk.stop]
             source = f"{chunk.source}, samples {chunk.start} to {chunk.stop - 1}"
         analysis = _analyze_attention(source, attention, prepared.used, options["horizon"], options["eps"],
-                                      options["max_steps"])
+                                      options["max_steps"], backend=options.get("backend"),
+                                      device=options.get("device"))
     carried = prepared.caught if chunk.start == 0 else ()
     return _ChunkResult(analysis, prepared.kind, int(np.shape(attention)[-1]), _weights_kind(prepared.used),
                         prepared.note, carried + tuple(caught))

@@ -119,3 +119,35 @@ def test_check_command_exits_1_when_a_theorem_is_refuted(tmp_path, capsys):
 def test_check_command_unknown_name(capsys):
     assert main(["check", "M9"]) == 2
     assert "M9" in capsys.readouterr().err
+
+
+def test_analyze_backend_torch_matches_numpy(tmp_path, capsys):
+    """`--backend torch` runs the iterations in PyTorch; the report's numbers agree to 1e-10."""
+    import numpy as np
+
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    scores = np.where(np.tril(np.ones((12, 12), bool)), rng.normal(size=(2, 3, 12, 12)), -np.inf)
+    path = tmp_path / "attention.npy"
+    np.save(path, np.exp(scores) / np.exp(scores).sum(-1, keepdims=True))
+    reports = {}
+    for backend in ("numpy", "torch"):
+        assert main(["analyze", str(path), "--backend", backend, "--device", "cpu", "--json", "-"]) == 0
+        reports[backend] = json.loads(capsys.readouterr().out)
+    assert reports["torch"]["settings"]["backend"] == "torch"
+    layers = [r["models"][0]["layers"] for r in (reports["numpy"], reports["torch"])]
+    for numpy_layer, torch_layer in zip(*layers):
+        for metric in ("minimax_fidelity", "mixing_proxy", "hitting_time_mean", "mixing_time"):
+            assert torch_layer[metric]["mean"] == pytest.approx(numpy_layer[metric]["mean"], abs=1e-10)
+
+
+def test_analyze_refuses_an_unavailable_device(tmp_path, capsys):
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    path = tmp_path / "attention.npy"
+    np.save(path, np.array([[[1.0, 0.0], [0.5, 0.5]]]))
+    assert main(["analyze", str(path), "--backend", "torch", "--device", "cuda"]) == 2
+    assert "device 'cuda' is not available" in capsys.readouterr().err

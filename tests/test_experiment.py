@@ -223,7 +223,7 @@ def test_report_structure(npy_path, npz_path):
     assert set(report) == {"dagtheory_version", "settings", "models"}
     assert report["dagtheory_version"] == dagtheory.__version__
     assert report["settings"] == {"horizon": 20, "eps": 0.25, "weights": "learned", "seed": 0,
-                                  "samples": 1, "max_steps": 100_000}
+                                  "samples": 1, "max_steps": 100_000, "backend": "numpy"}
     assert [m["name"] for m in report["models"]] == ["exported", "with_weights"]
     for model in report["models"]:
         assert (model["kind"], model["layers_count"], model["heads"], model["tokens"],
