@@ -794,3 +794,25 @@ def test_edge_list_attention_refuses_bools_and_strings(edges):
 def test_edge_list_attention_refuses_a_non_iterable():
     with pytest.raises(TypeError, match=r"edges must be an iterable of pairs"):
         edge_list_attention(3, None)
+
+
+def test_mixture_walk_of_heads_equals_the_mixture_of_per_head_walks():
+    """§3: P̄(α) from one contraction equals Σ_h α_h P^(h), zero columns routed to the sink."""
+    from dagtheory.graph import mixture_walk_of_heads
+    from dagtheory.markov import _head_forward_probability, forward_probability
+
+    rng = np.random.default_rng(4)
+    n = 7
+    scores = np.where(np.tril(np.ones((n, n), bool)), rng.normal(size=(2, 3, n, n)), -np.inf)
+    attention = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
+    attention[0, 1, 2:, 2] = 0.0  # token 2 unattended in one head: its column is all zero
+    attention[0, 1] /= attention[0, 1].sum(-1, keepdims=True)
+    alpha = rng.dirichlet(np.ones(3), size=2)
+    walks = forward_walk(attention, zero_columns="sink")
+    expected = (alpha[..., None, None] * walks).sum(axis=-3)
+    np.testing.assert_allclose(mixture_walk_of_heads(attention, alpha, zero_columns="sink"),
+                               expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(_head_forward_probability(attention), forward_probability(walks),
+                               rtol=1e-13)
+    with pytest.raises(ZeroColumnError, match="token 2"):
+        mixture_walk_of_heads(attention, alpha)
