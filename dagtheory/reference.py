@@ -50,7 +50,7 @@ from ._arith import (column_stepper, diagonal, one_like, scalar, to_float, unit_
 from ._validation import check_attention, check_horizon, check_steps, check_weights, is_exact
 from .exceptions import InvalidInputError
 from ._backend import choose_engine
-from .fidelity import EXACT_OR_FLOAT64, MinimaxResult, _minimax_from, _node_fidelity
+from .fidelity import EXACT_OR_FLOAT64, MinimaxResult, _last_true, _minimax_from, _node_fidelity
 
 __all__ = [
     "FidelityProxy",
@@ -256,12 +256,16 @@ def proxy_from_fidelity(fidelity):
 
 
 def _kernel(combined):
-    """``K`` of §6 from the columns of ``Ā`` (``(..., n, n)``), all columns at once."""
+    """``K`` of §6 from the columns of ``Ā`` (``(..., n, n)``), all columns at once.
+
+    Works on the transpose (row ``c`` of it is column ``c`` of ``Ā``), so the
+    running sums run along contiguous memory.
+    """
     zero, one = zero_like(combined), one_like(combined)
-    capped = np.minimum(np.cumsum(combined, axis=-2), one)  # [..., k, c] = min(C_k, 1)
-    moves = np.maximum(zero, np.diff(capped, axis=-2, prepend=zero))
-    kernel = np.swapaxes(moves, -1, -2).copy()  # kernel[..., c, k] = moves[..., k, c]
-    kernel[..., -1] = one - capped[..., -2, :]
+    columns = np.ascontiguousarray(np.swapaxes(combined, -1, -2))
+    capped = np.minimum(np.cumsum(columns, axis=-1), one)  # [..., c, k] = min(C_k, 1)
+    kernel = np.maximum(zero, np.diff(capped, axis=-1, prepend=zero))
+    kernel[..., -1] = one - capped[..., :, -2]
     kernel[..., -1, :] = zero
     kernel[..., -1, -1] = one
     return kernel
@@ -308,27 +312,42 @@ def _steps_per_start(kernel, max_steps):
     ``M_t = 1 - F_t = K M_{t-1}`` from ``M_0 = 1 - e_τ`` (``K`` is
     row-stochastic, so this is ``1 - K F_{t-1}`` without its cancellation: the
     small probabilities keep their digits). ``M_t`` never increases, so the
-    steps still to come add at most ``(max_steps - 1 - t) M_t(c)``. A start is
-    settled when that is at most ``u`` times its running total (``u`` the unit
-    roundoff; zero in exact arithmetic, where only ``M_t(c) = 0`` settles);
-    a start that can never move (``K[c, c] = 1``) counts ``max_steps`` steps
-    exactly. Every ``_CHECK_EVERY`` steps the loop stops if every start is settled.
+    steps still to come add at most ``r = (max_steps - 1 - t) M_t(c)``.
+
+    * A start is settled when ``r ≤ u`` times its running total (``u`` the unit
+      roundoff; zero in exact arithmetic, where only ``M_t(c) = 0`` settles); a
+      start that can never move (``K[c, c] = 1``) counts ``max_steps`` exactly.
+    * The walk only moves to later tokens, so the starts left to iterate are
+      a prefix: once every start from ``m`` on has ``r ≤ u`` (every running
+      total of a non-sink start is at least 1, so neither they nor the starts
+      they feed can change by more than ``u`` of their totals), the iteration
+      continues on ``K[:m, :m]`` only.
+
+    Every ``_CHECK_EVERY`` steps the prefix is shortened and the loop stops if
+    every start is settled.
     """
+    n = kernel.shape[-1]
     one = one_like(kernel)
     roundoff = unit_roundoff(kernel)
     stuck = diagonal(kernel) == one
     stuck[..., -1] = False
     missing = one - unit_rows(kernel, -1)
     total = missing.copy() if hasattr(missing, "copy") else missing.clone()
-    step = column_stepper(kernel)
+    m, step = n, column_stepper(kernel)
     for t in range(1, max_steps):
         missing = step(missing)
-        total += missing
-        if t % _CHECK_EVERY == 0:
-            remaining = missing * (max_steps - 1 - t)
-            if bool((stuck | (remaining <= total * roundoff)).all()):
-                return where(stuck, one * max_steps, total)
-    return total
+        total[..., :m] += missing
+        if t % _CHECK_EVERY:
+            continue
+        remaining = missing * (max_steps - 1 - t)
+        if bool((stuck[..., :m] | (remaining <= total[..., :m] * roundoff)).all()):
+            break
+        open_starts = (remaining > roundoff).reshape(-1, m).any(0)
+        m_new = int(_last_true(open_starts)) + 1
+        if m_new < m:
+            m, missing = m_new, missing[..., :m_new]
+            step = column_stepper(kernel[..., :m, :m])
+    return where(stuck, one * max_steps, total)
 
 
 #: Steps between two checks of the stopping rule of :func:`_steps_per_start`.

@@ -245,8 +245,15 @@ def test_mixing_proxy_stops_early_and_stays_exact(monkeypatch):
     assert 0 < len(calls) < 20
 
 
-def test_mixing_proxy_float_matches_the_full_iteration():
-    """§6: stopping once settled gives the sum over all M steps of 1 - F_t (independent loop)."""
+def test_mixing_proxy_float_matches_the_full_iteration(monkeypatch):
+    """§6: stopping once settled, on a shrinking prefix of starts, gives the sum over all M steps
+    of 1 - F_t (independent loop)."""
+    import dagtheory.reference as reference_module
+
+    sizes = []
+    original = reference_module.column_stepper
+    monkeypatch.setattr(reference_module, "column_stepper",
+                        lambda matrix: sizes.append(matrix.shape[-1]) or original(matrix))
     rng = np.random.default_rng(5)
     scores = np.where(np.tril(np.ones((40, 40), bool)), rng.normal(size=(3, 40, 40)) * 2, -np.inf)
     attention = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
@@ -258,6 +265,7 @@ def test_mixing_proxy_float_matches_the_full_iteration():
         expected += 1.0 - absorbed
         absorbed = kernel @ absorbed
     np.testing.assert_allclose(mixing_proxy(attention).per_start, expected, rtol=1e-12)
+    assert sizes[0] == 40 and min(sizes) < 40  # the prefix did shrink
 
 
 # --------------------------------------------------------------------------------------
