@@ -30,3 +30,20 @@ def checkpoints():
     if not CHECKPOINTS.is_dir():
         pytest.skip(f"shared paper checkpoints not found at {CHECKPOINTS}")
     return CHECKPOINTS
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch work in a module runs on one thread (the machine's cores are shared).
+
+    Modules opt in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

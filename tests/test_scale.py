@@ -31,18 +31,7 @@ SMALL = {"samples": 3, "seq_len": 8}
 UNREACHABLE = "tcp://127.0.0.1:1"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Torch work in this module runs on one thread (the machine's cores are shared)."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def causal_softmax(rng, shape):
