@@ -18,7 +18,7 @@ import numpy as np
 
 from .exceptions import InvalidInputError
 
-__all__ = ["BACKENDS", "Engine", "choose_engine", "is_tensor"]
+__all__ = ["BACKENDS", "EXACT_OR_FLOAT64", "Engine", "choose_engine", "is_tensor"]
 
 #: The backends accepted by ``backend=``.
 BACKENDS = ("numpy", "torch")
@@ -75,6 +75,10 @@ class Engine:
         if array.is_floating_point():
             array = array.double()
         return array.numpy()
+
+
+#: NumPy in the input's own arithmetic (float64, or exact for Fraction arrays).
+EXACT_OR_FLOAT64 = Engine()
 
 
 def _import_torch():

@@ -36,7 +36,7 @@ import numpy as np
 
 from ._arith import (leave_mass, min_last, one_like, row_times, scalar, suffix_sums, unit_roundoff, unit_rows,
                      where, zero_like, zeros_like_rows)
-from ._backend import Engine, choose_engine
+from ._backend import EXACT_OR_FLOAT64, choose_engine
 from ._validation import check_attention, check_horizon, check_sources, check_steps, check_weights, is_exact
 from .exceptions import ConvergenceWarning, InvalidInputError
 from .graph import HeadSystem, SinkDAG, longest_paths_to_sink
@@ -57,8 +57,6 @@ NOT_ATTAINED = -1
 
 DEFAULT_MAX_STEPS = 100_000
 
-#: NumPy in the input's own arithmetic (float64 or exact).
-EXACT_OR_FLOAT64 = Engine()
 
 #: Steps between two checks of the stopping and prefix rules of the fidelity loop.
 _CHECK_EVERY = 4

@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats
 
 from ._arith import leave_mass, matrix_times_column, max_last, one_like, scalar, unit_rows, where, zero_like
-from ._backend import Engine, choose_engine
+from ._backend import EXACT_OR_FLOAT64, choose_engine
 from ._validation import check_eps, check_steps, check_walk, is_exact
 from .exceptions import ConvergenceError, InvalidInputError, TrappedNodeWarning
 from .graph import HeadSystem, SinkDAG, forward_walk, longest_paths_to_sink
@@ -56,14 +56,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_STEPS = 1_000_000
-
-#: NumPy in the input's own arithmetic (float64 or exact).
-EXACT_OR_FLOAT64 = Engine()
-
-_ENGINE_DOC = """backend, device, dtype : keyword-only
-        Where the iteration runs: ``backend`` ``"numpy"`` or ``"torch"``
-        (default: torch for a tensor input), ``device`` a torch device,
-        ``dtype`` ``"float64"`` (default) or ``"float32"``. Results are NumPy."""
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,8 @@ from ._arith import (column_stepper, diagonal, one_like, scalar, to_float, unit_
                      where, zero_like)
 from ._validation import check_attention, check_horizon, check_steps, check_weights, is_exact
 from .exceptions import InvalidInputError
-from ._backend import choose_engine
-from .fidelity import EXACT_OR_FLOAT64, MinimaxResult, _last_true, _minimax_from, _node_fidelity
+from ._backend import EXACT_OR_FLOAT64, choose_engine
+from .fidelity import MinimaxResult, _last_true, _minimax_from, _node_fidelity
 
 __all__ = [
     "FidelityProxy",
