@@ -69,8 +69,7 @@ class Engine:
     def get(self, array):
         """A NumPy array (float64 for floating results) from an array of this engine."""
         if not is_tensor(array):
-            return np.asarray(array) if array.dtype == object or array.dtype.kind != "f" \
-                else np.asarray(array, dtype=np.float64)
+            return np.asarray(array, dtype=np.float64 if array.dtype.kind == "f" else None)
         array = array.detach().cpu()
         if array.is_floating_point():
             array = array.double()
