@@ -40,6 +40,7 @@ from .graph import (
     learned_head_weights,
     longest_paths_to_sink,
 )
+from .depth import DepthSignal, depth_signal
 from .markov import (
     MixingBound,
     MixtureBound,
@@ -87,6 +88,8 @@ __all__ = [
     "InvalidTypeError",
     "ZeroColumnError",
     "ConvergenceError",
+    "DepthSignal",
+    "depth_signal",
     "MissingDependencyError",
     "SchedulerError",
     "DagTheoryWarning",

@@ -1,0 +1,167 @@
+r"""Depth: composing the operators of successive layers (§4 of docs/theory.md).
+
+A real network applies a different combined operator ``Δ̄^(ℓ)`` in each layer
+``ℓ = 1..L``. With the residual stream, layer ``ℓ`` acts by
+
+.. math:: R^{(ℓ)} = (1 - γ) I + γ Δ̄^{(ℓ)}
+
+(``γ = 1/2`` is attention rollout's convention, ``γ = 1`` ignores the residual
+stream), and the **depth signal** of token ``v`` at the sink after ``ℓ`` layers is
+
+.. math:: S^{(ℓ)}(v) = [R^{(ℓ)} ⋯ R^{(1)}]_{τ, v}.
+
+``S^{(L)}`` is the sink's row of attention rollout. Depth fidelity and minimax
+are those of §2 with the step ``t`` replaced by the layer index:
+``φ_v = max_{1≤ℓ≤L} S^{(ℓ)}(v)`` and ``φ_min = min_{v∈S} φ_v``.
+
+Each ``S^{(ℓ)}`` is a row vector ``e_τ R^{(ℓ)} R^{(ℓ-1)} ⋯ R^{(1)}``, computed by
+``r ← r R^{(k)}`` for ``k = ℓ, …, 1`` — never by forming matrix products. All
+``L`` target layers advance together: at step ``j`` the row for target ``ℓ``
+multiplies by ``R^{(ℓ-j)}``, so ``L`` steps of one batched matrix–vector
+product give every ``S^{(ℓ)}``.
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ._arith import one_like, row_times, scalar, zero_like
+from ._validation import check_attention, check_sources, is_exact
+from .exceptions import InvalidInputError
+from .graph import HeadSystem, SinkDAG
+
+__all__ = ["DepthSignal", "depth_signal"]
+
+
+@dataclass(frozen=True)
+class DepthSignal:
+    """The depth signal of a stack of layers and its fidelities (§4).
+
+    Attributes
+    ----------
+    signal : ndarray, shape (..., L, n)
+        Row ``ℓ - 1`` holds ``S^(ℓ)``.
+    fidelity : ndarray, shape (..., n)
+        ``φ_v = max_ℓ S^(ℓ)(v)``.
+    layer : ndarray of int, shape (..., n)
+        The first layer (1-based) at which ``φ_v`` is reached.
+    minimax : float, Fraction or ndarray
+        ``min_{v∈S} φ_v``.
+    node : int or ndarray
+        The arg-min source (the smallest index among ties).
+    gamma : float or Fraction
+    """
+
+    signal: Any
+    fidelity: Any
+    layer: Any
+    minimax: Any
+    node: Any
+    gamma: Any
+
+
+def _operators(layers):
+    """Validated combined operators ``(..., L, n, n)`` from an array or a list of systems."""
+    if isinstance(layers, (list, tuple)) and layers and all(
+            isinstance(item, (HeadSystem, SinkDAG)) for item in layers):
+        stack = [item.combined().diffusion if isinstance(item, HeadSystem) else item.diffusion
+                 for item in layers]
+        if len({op.shape for op in stack}) != 1:
+            raise InvalidInputError(
+                f"every layer needs the same number of tokens; got {[op.shape[-1] for op in stack]}"
+            )
+        layers = np.stack(stack)
+    operators = check_attention(layers, name="layers", batch_label="layer")
+    if operators.ndim < 3:
+        raise InvalidInputError(
+            f"layers must have shape (..., L, n, n), one combined operator per layer; "
+            f"got shape {operators.shape}"
+        )
+    return operators
+
+
+def _gamma(gamma, exact):
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, Fraction)):
+        raise InvalidInputError(f"gamma must be a number in (0, 1]; got {gamma!r}")
+    if not 0 < gamma <= 1:
+        raise InvalidInputError(f"gamma must be in (0, 1]; got {gamma}")
+    if exact:
+        return Fraction(str(gamma)) if isinstance(gamma, float) else Fraction(gamma)
+    return float(gamma)
+
+
+def _residual(operators, gamma):
+    """``R = (1 - γ) I + γ Δ̄`` for every layer of the stack."""
+    n = operators.shape[-1]
+    identity = np.where(np.eye(n, dtype=bool), one_like(operators), zero_like(operators))
+    return (one_like(operators) - gamma) * identity + gamma * operators
+
+
+def depth_signal(layers, gamma=0.5, sources="non-sink"):
+    """The depth signal ``S^(ℓ)(v) = [R^(ℓ) ⋯ R^(1)]_{τ, v}`` and its fidelities (§4).
+
+    Parameters
+    ----------
+    layers : array_like of shape (..., L, n, n), or list of HeadSystem / SinkDAG
+        One combined operator ``Δ̄^(ℓ)`` per layer, first layer first; a
+        HeadSystem stands for its combined operator. Exact (Fraction) input
+        gives exact results.
+    gamma : float or Fraction
+        Weight of attention against the residual stream, ``0 < γ ≤ 1``
+        (default 1/2, attention rollout's; 1 ignores the residual).
+    sources : "non-sink", "all" or list of int
+        The source set of the minimax, as in §2.
+
+    Returns
+    -------
+    DepthSignal
+
+    Examples
+    --------
+    Two layers on three tokens, exactly; ``S^(2)`` is the sink's row of the
+    rollout ``R^(2) R^(1)``:
+
+    >>> from fractions import Fraction as F
+    >>> first = [[1, 0, 0], [F(1, 2), F(1, 2), 0], [0, 0, 1]]
+    >>> second = [[1, 0, 0], [0, 1, 0], [0, F(1, 2), F(1, 2)]]
+    >>> result = depth_signal([first, second])
+    >>> [[str(x) for x in row] for row in result.signal]
+    [['0', '0', '1'], ['1/16', '3/16', '3/4']]
+    >>> result.minimax, result.node
+    (Fraction(1, 16), 0)
+    """
+    operators = _operators(layers)
+    exact = is_exact(operators)
+    gamma = _gamma(gamma, exact)
+    sources = check_sources(sources, operators.shape[-1])
+    residual = _residual(operators, gamma)
+    signal = _layer_rows(residual)
+    best = signal.max(axis=-2)
+    layer = np.argmax(signal == best[..., None, :], axis=-2) + 1
+    values = best[..., sources]
+    position = np.argmin(values, axis=-1)
+    minimax = np.take_along_axis(values, position[..., None], axis=-1)[..., 0]
+    return DepthSignal(signal=signal, fidelity=best, layer=layer, minimax=scalar(minimax),
+                       node=scalar(sources[position]), gamma=gamma)
+
+
+def _layer_rows(residual):
+    """``S^(ℓ)`` for every ``ℓ``, shape ``(..., L, n)``: all targets advance together.
+
+    Row ``ℓ`` starts at ``e_τ`` and at step ``j = 0..ℓ-1`` multiplies by
+    ``R^(ℓ-j)``; rows whose chain is finished are carried unchanged.
+    """
+    count, n = residual.shape[-3], residual.shape[-1]
+    rows = np.zeros(residual.shape[:-1], dtype=residual.dtype)
+    rows[...] = zero_like(residual)
+    rows[..., -1] = one_like(residual)
+    target = np.arange(count)  # row index ℓ - 1
+    for step in range(count):
+        source = target - step  # the layer applied now, 0-based; < 0 once the chain is done
+        active = source >= 0
+        operators = residual[..., np.clip(source, 0, None), :, :]
+        moved = row_times(rows, operators)
+        rows = np.where(active[:, None], moved, rows)
+    return rows
