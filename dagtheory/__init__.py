@@ -40,7 +40,7 @@ from .graph import (
     learned_head_weights,
     longest_paths_to_sink,
 )
-from .depth import DepthSignal, depth_signal
+from .depth import DepthSignal, attention_flow, depth_signal
 from .markov import (
     MixingBound,
     MixtureBound,
@@ -90,6 +90,7 @@ __all__ = [
     "ConvergenceError",
     "DepthSignal",
     "depth_signal",
+    "attention_flow",
     "MissingDependencyError",
     "SchedulerError",
     "DagTheoryWarning",

@@ -32,7 +32,7 @@ from ._validation import check_attention, check_sources, is_exact
 from .exceptions import InvalidInputError
 from .graph import HeadSystem, SinkDAG
 
-__all__ = ["DepthSignal", "depth_signal"]
+__all__ = ["DepthSignal", "depth_signal", "attention_flow"]
 
 
 @dataclass(frozen=True)
@@ -165,3 +165,52 @@ def _layer_rows(residual):
         moved = row_times(rows, operators)
         rows = np.where(active[:, None], moved, rows)
     return rows
+
+
+def attention_flow(layers, source=None, gamma=0.5):
+    """Attention flow (§4): the maximum flow from input token ``v`` to the sink.
+
+    The layered graph has a node ``(ℓ, i)`` for every layer boundary
+    ``ℓ = 0..L`` and token ``i``, and an edge ``(ℓ-1, j) → (ℓ, i)`` of capacity
+    ``R^(ℓ)[i, j]`` (the residual operator of :func:`depth_signal`: how much
+    receiver ``i`` of layer ``ℓ`` takes from token ``j`` below it). The flow of
+    token ``v`` is the maximum flow from ``(0, v)`` to ``(L, τ)``, solved by
+    networkx (preflow-push), one flow problem per source on one shared graph.
+
+    Parameters
+    ----------
+    layers : array_like of shape (L, n, n), or list of HeadSystem / SinkDAG
+        One combined operator per layer, first layer first (no extra batch axes).
+    source : int, list of int or None
+        Input tokens; ``None`` (default) for every token.
+    gamma : float or Fraction
+        As for :func:`depth_signal`.
+
+    Returns
+    -------
+    float or ndarray
+        The flow value of ``source`` (a float), or one per token of the list.
+
+    Examples
+    --------
+    One layer without residual: the flow of token ``v`` is the sink's weight on it.
+
+    >>> attention_flow([[[1.0, 0.0], [0.25, 0.75]]], gamma=1)
+    array([0.25, 0.75])
+    """
+    import networkx as nx
+
+    operators = _operators(layers)
+    if operators.ndim != 3:
+        raise InvalidInputError(f"attention_flow takes one stack of layers (L, n, n); got shape {operators.shape}")
+    residual = np.asarray(_residual(operators, _gamma(gamma, is_exact(operators))), dtype=float)
+    count, n = residual.shape[0], residual.shape[-1]
+    nodes = check_sources("all" if source is None else np.atleast_1d(source).tolist(), n)
+    graph = nx.DiGraph()
+    for layer, receiver, key in zip(*np.nonzero(residual)):
+        graph.add_edge((int(layer), int(key)), (int(layer) + 1, int(receiver)),
+                       capacity=float(residual[layer, receiver, key]))
+    sink = (count, n - 1)
+    values = np.array([nx.maximum_flow_value(graph, (0, int(v)), sink) if graph.has_node((0, int(v)))
+                       and graph.has_node(sink) else 0.0 for v in nodes])
+    return float(values[0]) if source is not None and np.ndim(source) == 0 else values

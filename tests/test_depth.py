@@ -94,3 +94,24 @@ def test_bad_layers_are_refused():
     small = HeadSystem.from_attention(np.array([[[1.0, 0.0], [0.5, 0.5]]]))
     with pytest.raises(InvalidInputError, match="same number of tokens"):
         depth_signal([paper_example2(), small])
+
+
+def test_attention_flow_hand_solved():
+    """§4 flow on two layers of three tokens (γ = 1), solved by hand: from token 0 the
+    paths through (1,0) and (1,1) carry 1/2 + 1/4; token 1 sends 1/4 through each of
+    (1,1) and (1,2); token 2 only 1/4 through (1,2)."""
+    from dagtheory.depth import attention_flow
+
+    first = [[1, 0, 0], [0.5, 0.5, 0], [0, 0.5, 0.5]]
+    second = [[1, 0, 0], [0, 1, 0], [0.5, 0.25, 0.25]]
+    np.testing.assert_allclose(attention_flow([first, second], gamma=1), [0.75, 0.5, 0.25])
+    assert attention_flow([first, second], source=1, gamma=1) == pytest.approx(0.5)
+    # One layer without residual: the flow is the sink's attention itself.
+    np.testing.assert_allclose(attention_flow([second], gamma=1), second[-1])
+
+
+def test_attention_flow_refuses_batches():
+    from dagtheory.depth import attention_flow
+
+    with pytest.raises(InvalidInputError, match=r"one stack of layers \(L, n, n\)"):
+        attention_flow(np.ones((2, 1, 2, 2)) * np.array([[1.0, 0.0], [0.5, 0.5]]))
