@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._arith import leave_mass, matrix_times_column, max_last, one_like, scalar, unit_rows, where, zero_like
+from ._arith import (leave_mass, matrix_times_column, max_last, one_like, scalar, unit_rows, where, zero_like,
+                     zeros_like_rows)
 from ._backend import EXACT_OR_FLOAT64, choose_engine
 from ._validation import check_eps, check_steps, check_walk, is_exact
 from .exceptions import ConvergenceError, InvalidInputError, TrappedNodeWarning
@@ -330,12 +331,12 @@ def hitting_times(P, *, backend=None, device=None, dtype=None):
 def _hitting_times(walk, engine=EXACT_OR_FLOAT64):
     """:func:`hitting_times` of a validated walk stack; one back-substitution for the batch."""
     n = walk.shape[-1]
-    stuck = leave_mass(walk) == 0
     operator = engine.put(walk)
     one, zero = one_like(walk), zero_like(walk)
-    leave = where(engine.put_mask(stuck), one, leave_mass(operator))
-    stuck = engine.put_mask(stuck)
-    times = unit_rows(operator, -1) * zero
+    leave = leave_mass(operator)
+    stuck = leave == 0
+    leave = where(stuck, one, leave)
+    times = zeros_like_rows(operator)
     for j in range(n - 2, -1, -1):
         moves, later = operator[..., j, j + 1:], times[..., j + 1:]
         with np.errstate(invalid="ignore", over="ignore"):

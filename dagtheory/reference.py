@@ -332,7 +332,7 @@ def _steps_per_start(kernel, max_steps):
     stuck = diagonal(kernel) == one
     stuck[..., -1] = False
     missing = one - unit_rows(kernel, -1)
-    total = missing.copy() if hasattr(missing, "copy") else missing.clone()
+    total = missing + zero_like(missing)  # a copy, in any backend
     m, step = n, column_stepper(kernel)
     for t in range(1, max_steps):
         missing = step(missing)
