@@ -73,6 +73,27 @@ class Statement:
     examples : tuple
         Explicit examples tried before the drawn ones.
     docstring : str
+
+    Examples
+    --------
+    A property checked on drawn examples, and an exact check of Example 2's
+    ``ρ = 10/9`` (§2) that needs no strategy:
+
+    >>> from fractions import Fraction
+    >>> from hypothesis import strategies as st
+    >>> from dagtheory import amplification
+    >>> from dagtheory.examples import paper_example2
+    >>> def check(x):
+    ...     assert abs(x) >= 0, f"|{x}| < 0"
+    >>> absolute = Statement("abs", "theorem", st.integers(), check)
+    >>> ratio = Statement("example2 ratio", "theorem", None, None,
+    ...                   exact=lambda: amplification(paper_example2(), 20).ratio == Fraction(10, 9))
+    >>> run_statement(absolute).status, run_statement(ratio).status
+    ('holds', 'holds')
+    >>> Statement("lemma", "lemma", None, None, exact=lambda: True)
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: kind must be one of ('theorem', 'conjecture'); got 'lemma'
     """
 
     name: str
@@ -110,6 +131,21 @@ class CheckResult:
     counterexample : JSON-able value or None
         The (shrunk) failing example, through :func:`to_jsonable`.
     message : str
+
+    Examples
+    --------
+    :func:`run_statement` returns one:
+
+    >>> from fractions import Fraction
+    >>> from dagtheory import amplification
+    >>> from dagtheory.examples import paper_example2
+    >>> statement = Statement("example2 ratio", "theorem", None, None,
+    ...                       exact=lambda: amplification(paper_example2(), 20).ratio == Fraction(10, 9))
+    >>> result = run_statement(statement)
+    >>> result.name, result.status, result.examples, result.counterexample, result.message
+    ('example2 ratio', 'holds', 0, None, 'exact: exact check holds')
+    >>> sorted(result.to_dict())
+    ['counterexample', 'examples', 'kind', 'message', 'name', 'seconds', 'status']
     """
 
     name: str
@@ -149,7 +185,17 @@ def theorem(name, *, kind="theorem", strategy=None, exact=None, examples=()):
 
 def to_jsonable(value):
     """A JSON-able copy: Fractions and sympy numbers as strings, arrays as nested lists,
-    systems as dicts, infinities and nan as strings."""
+    systems as dicts, infinities and nan as strings.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from dagtheory.examples import paper_example2
+    >>> to_jsonable({"ratio": Fraction(10, 9), "p": np.array([0.5, np.inf]), 3: np.int64(7)})
+    {'ratio': '10/9', 'p': [0.5, 'inf'], '3': 7}
+    >>> to_jsonable(paper_example2())["weights"]
+    ['1/2', '1/2']
+    """
     from .graph import HeadSystem, SinkDAG
 
     if value is None or isinstance(value, str):
@@ -230,6 +276,20 @@ def run_statement(statement, *, profile="ci"):
     Returns
     -------
     CheckResult
+
+    Examples
+    --------
+    A false conjecture is refuted, with the shrunk counterexample:
+
+    >>> from hypothesis import strategies as st
+    >>> def check(x):
+    ...     assert x * x > x, f"{x}^2 <= {x}"
+    >>> conjecture = Statement("square grows", "conjecture", st.integers(min_value=1), check)
+    >>> result = run_statement(conjecture)
+    >>> result.status, result.counterexample, result.message
+    ('refuted', 1, '1^2 <= 1')
+    >>> run_statement(Statement("square grows", "conjecture", st.integers(min_value=2), check)).status
+    'holds'
     """
     if profile not in PROFILES:
         raise InvalidInputError(f"profile must be one of {sorted(PROFILES)}; got {profile!r}")
@@ -266,6 +326,27 @@ def discover(path=None):
     -------
     list of Statement
         Module by module (sorted by file name), in each module's order.
+
+    Examples
+    --------
+    A folder with one theorem module:
+
+    >>> import tempfile, textwrap
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> _ = (Path(folder.name) / "squares.py").write_text(textwrap.dedent('''
+    ...     from hypothesis import strategies as st
+    ...     from dagtheory.checks import theorem
+    ...
+    ...     @theorem("square", strategy=st.integers())
+    ...     def square(x):
+    ...         assert x * x >= 0
+    ...
+    ...     STATEMENTS = [square]
+    ... '''))
+    >>> [(s.name, s.kind) for s in discover(folder.name)]
+    [('square', 'theorem')]
+    >>> folder.cleanup()
     """
     folder = Path(path) if path is not None else _default_path()
     if not folder.is_dir():
@@ -297,6 +378,31 @@ def run_checks(names=None, *, profile="ci", path=None):
     ------
     InvalidInputError
         Naming the unknown names and listing the known ones.
+
+    Examples
+    --------
+    A folder with one theorem module (see :func:`discover`):
+
+    >>> import tempfile, textwrap
+    >>> from pathlib import Path
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> _ = (Path(folder.name) / "squares.py").write_text(textwrap.dedent('''
+    ...     from hypothesis import strategies as st
+    ...     from dagtheory.checks import theorem
+    ...
+    ...     @theorem("square", strategy=st.integers())
+    ...     def square(x):
+    ...         assert x * x >= 0
+    ...
+    ...     STATEMENTS = [square]
+    ... '''))
+    >>> [(r.name, r.status, r.examples) for r in run_checks(path=folder.name)]
+    [('square', 'holds', 50)]
+    >>> run_checks(["cube"], path=folder.name)
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: unknown statements ['cube']; known: ['square']
+    >>> folder.cleanup()
     """
     statements = discover(path)
     if names is not None:

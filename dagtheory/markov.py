@@ -74,6 +74,19 @@ class MixingBound:
     closed_form : int, float or ndarray
         M2's ``⌈max(2L/p, 8 ln(1/ε)/p)⌉``.
     eps : float or Fraction
+
+    Examples
+    --------
+    :func:`mixing_bound` returns one. The equal mixture of §3's instance
+    leaves every non-sink node with probability at least ``p = 3/8`` at each
+    step, and its longest path to the sink has ``L = 3`` edges:
+
+    >>> from dagtheory.examples import mixing_synergy
+    >>> bound = mixing_bound(mixing_synergy())
+    >>> bound.p, bound.depth, bound.binomial, bound.closed_form, bound.eps
+    (Fraction(3, 8), 3, 10, 30, Fraction(1, 4))
+    >>> mixing_time(mixing_synergy()) <= bound.binomial
+    True
     """
 
     p: Any
@@ -103,6 +116,19 @@ class MixtureBound:
     best_head : int
         The head with the largest ``p_h``; its bound is the best single-head bound.
     eps : float or Fraction
+
+    Examples
+    --------
+    :func:`mixture_mixing_bound` returns one. In §3's instance each head has
+    ``p_h = 1/4``, so ``p̄ = 1/4``; the mixture's own forward probability is
+    ``3/8``:
+
+    >>> from dagtheory.examples import mixing_synergy
+    >>> bound = mixture_mixing_bound(mixing_synergy())
+    >>> [str(p) for p in bound.per_head_p], bound.p_bar, bound.p_mixture
+    (['1/4', '1/4'], Fraction(1, 4), Fraction(3, 8))
+    >>> bound.bound, bound.per_head_bound.tolist(), bound.best_head
+    (45, [45.0, 45.0], 0)
     """
 
     alpha: Any

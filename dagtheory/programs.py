@@ -134,6 +134,18 @@ class MixingWeights:
         The solver that produced the solution.
     fallbacks : tuple of (str, str)
         ``(solver, reason)`` for every solver that failed before it.
+
+    Examples
+    --------
+    :func:`optimal_mixing_weights` returns one. In §3's instance each head has
+    ``p = 1/4``; the equal mixture has ``3/8`` and the better bound:
+
+    >>> from dagtheory.examples import mixing_synergy
+    >>> result = optimal_mixing_weights(mixing_synergy())
+    >>> result.weights.round(6), round(result.p_bar, 6), result.bound, result.eps
+    (array([0.5, 0.5]), 0.375, 30, 0.25)
+    >>> result.status in ("optimal", "optimal_inaccurate"), result.fallbacks
+    (True, ())
     """
 
     weights: Any
@@ -159,6 +171,18 @@ class OneStepFidelity:
         The source set ``S``.
     status, solver, fallbacks
         As for :class:`MixingWeights`.
+
+    Examples
+    --------
+    :func:`optimal_one_step_fidelity` returns one. In Example 2 (§2) the sink
+    hears ``v = 1`` in one step only through head 2 (``1/3``) and ``w = 2``
+    through both (``1/2`` and ``1/3``), so for ``S = {1, 2}`` all weight goes
+    to head 2:
+
+    >>> from dagtheory.examples import paper_example2
+    >>> result = optimal_one_step_fidelity(paper_example2(), sources=[1, 2])
+    >>> result.weights.round(6), round(result.value, 6), result.sources.tolist()
+    (array([0., 1.]), 0.333333, [1, 2])
     """
 
     weights: Any
@@ -212,6 +236,20 @@ class FidelityWeights:
         ``K``.
     sources : ndarray
         The source set ``S``.
+
+    Examples
+    --------
+    :func:`optimal_fidelity_weights` returns one. Example 2 (§2) at ``K = 20``:
+    SGP starts from equal weights (``5/12``) and climbs to about ``0.4298``:
+
+    >>> from dagtheory.examples import paper_example2
+    >>> result = optimal_fidelity_weights(paper_example2(), horizon=20)
+    >>> result.method, result.status, result.converged, result.upper_bound, result.gap
+    ('sgp', 'converged', True, None, None)
+    >>> round(result.history[0], 6), round(result.value, 4), result.horizon
+    (0.416667, 0.4298, 20)
+    >>> all(a <= b for a, b in zip(result.history, result.history[1:]))
+    True
     """
 
     weights: Any

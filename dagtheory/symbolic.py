@@ -72,6 +72,20 @@ class BoundCheck:
         For ``"refuted"``, a point (symbol → exact value) where ``expr < 0``.
     detail : str
         How the status was reached.
+
+    Examples
+    --------
+    :func:`check_inequality` returns one; it is true exactly when the
+    inequality was proved:
+
+    >>> x = sympy.Symbol("x")
+    >>> check = check_inequality(x**2 - 1, {x: (0, 2)})
+    >>> check.status, check.counterexample, bool(check)
+    ('refuted', {x: 1/2}, False)
+    >>> check.detail
+    'solveset: expr < 0 on ...'
+    >>> bool(check_inequality(x**2 - 1, {x: (1, 2)}))
+    True
     """
 
     status: str
