@@ -408,6 +408,21 @@ def check_eps(eps, *, exact):
     return Fraction(eps)
 
 
+def check_gamma(gamma, *, exact):
+    """The residual weight ``0 < γ <= 1`` of §4; exact mode reads a float by its decimal text."""
+    if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, numbers.Real) and not _is_sympy(gamma):
+        raise InvalidInputError(f"gamma must be a number in (0, 1]; got {gamma!r}")
+    if not 0 < gamma <= 1:
+        raise InvalidInputError(f"gamma must be in (0, 1]; got {gamma!r}")
+    if not exact:
+        return float(gamma)
+    if isinstance(gamma, (float, np.floating)):
+        return Fraction(str(gamma))
+    if _is_sympy(gamma):
+        return Fraction(int(gamma.p), int(gamma.q))
+    return Fraction(gamma)
+
+
 def check_threshold(threshold):
     """The edge threshold ``θ >= 0`` of §1."""
     if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):

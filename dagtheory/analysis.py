@@ -9,7 +9,10 @@ for every sample and layer, in one batched pass:
 * §2: minimax fidelity of the combined operator over the non-sink sources,
   every head's, and the amplification ratio;
 * §3, for the mixture walk ``P̄(α) = Σ_h α_h P^(h)``: mixing time, mean and
-  maximum hitting time, and the bounds of Theorems M1, M2 and M3.
+  maximum hitting time, and the bounds of Theorems M1, M2 and M3;
+* on request (``gamma``), §4 across the whole stack of each sample: the depth
+  signal ``S^(ℓ)`` of the combined operators with the residual stream, the
+  depth fidelity of every token and the depth minimax.
 
 :func:`summarize` turns the per-sample arrays into mean and standard deviation
 per layer.
@@ -22,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_attention, check_eps, check_horizon, check_steps, check_weights
+from ._validation import check_attention, check_eps, check_gamma, check_horizon, check_steps, check_weights
 from .exceptions import InvalidInputError
 from ._backend import choose_engine
+from .depth import depth_signal
 from .fidelity import _amplification
 from .graph import mixture_walk_of_heads
 from .markov import _head_forward_probability, _hitting_times, _mixing_bound, _mixing_time, closed_form_bound
@@ -34,6 +38,9 @@ __all__ = ["LayerAnalysis", "analyze_attention", "summarize", "SUMMARY_METRICS"]
 
 #: Mixing times beyond this many steps are reported as ``nan`` ("more than").
 DEFAULT_MAX_STEPS = 100_000
+
+#: The fields of :class:`LayerAnalysis` that are settings rather than per-sample arrays.
+SETTINGS = ("horizon", "eps", "gamma")
 
 #: The scalar metrics averaged by :func:`summarize`, in report order.
 SUMMARY_METRICS = (
@@ -70,6 +77,34 @@ class LayerAnalysis:
     p_bar, m3_bound
         Theorem M3: ``p̄ = Σ_h α_h p_h`` and ``⌈max(2N/p̄, 8 ln(1/ε)/p̄)⌉``.
     horizon, eps : int, float
+    stack_signal : ndarray, shape (S, L, n), or None
+        §4's depth signal of each sample's stack of combined operators ``Δ̄(β)``
+        (row ``ℓ - 1`` holds ``S^(ℓ)``); ``None`` unless ``gamma`` was given.
+    stack_fidelity : ndarray, shape (S, n), or None
+        Depth fidelity ``φ_v = max_ℓ S^(ℓ)(v)`` of every token.
+    stack_minimax, stack_node : ndarray, shape (S,), or None
+        Depth minimax fidelity over the non-sink tokens and its arg-min token.
+    gamma : float or None
+        ``γ`` of the residual operator ``R = (1 - γ) I + γ Δ̄`` (§4).
+
+    Examples
+    --------
+    :func:`analyze_attention` returns one. Example 2 (§2) as one sample of one
+    layer: head 1 reaches ``3/8``, head 2 about ``1/4``, their equal mixture
+    ``5/12`` at node ``w = 2``, so ``ρ = 10/9``:
+
+    >>> import numpy as np
+    >>> from dagtheory.examples import paper_example2
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> result = analyze_attention(heads, horizon=20)
+    >>> result.shape, result.head_fidelity.shape
+    ((1, 1), (1, 1, 2))
+    >>> [round(float(x), 6) for x in result.head_fidelity[0, 0]], int(result.best_head[0, 0])
+    ([0.375, 0.25], 0)
+    >>> round(float(result.minimax_fidelity[0, 0]), 6), int(result.minimax_node[0, 0])
+    (0.416667, 2)
+    >>> result.sample(0)["amplification"].round(6), result.sample(0)["mixing_time"]
+    (array([1.111111]), array([8.]))
     """
 
     weights: Any
@@ -95,6 +130,11 @@ class LayerAnalysis:
     m3_bound: Any
     horizon: int
     eps: float
+    stack_signal: Any = None
+    stack_fidelity: Any = None
+    stack_minimax: Any = None
+    stack_node: Any = None
+    gamma: Any = None
 
     @property
     def shape(self):
@@ -104,7 +144,7 @@ class LayerAnalysis:
     def sample(self, index):
         """The per-layer numbers of one sample, as a dict of arrays of shape ``(L,)`` (or ``(L, H)``)."""
         return {f.name: getattr(self, f.name)[index] for f in fields(self)
-                if f.name not in ("horizon", "eps")}
+                if f.name not in SETTINGS and getattr(self, f.name) is not None}
 
 
 def _stack(attention):
@@ -155,7 +195,7 @@ def _walk_numbers(stack, alpha, eps, max_steps, zero_columns, engine):
 
 def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
                       max_steps=DEFAULT_MAX_STEPS, zero_columns="raise", backend=None, device=None,
-                      dtype=None):
+                      dtype=None, gamma=None):
     """Every per-layer number of the analyzer for attention of shape ``(S, L, H, T, T)``.
 
     The attention is validated once; every iteration then runs batched over
@@ -178,6 +218,10 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
     backend, device, dtype : keyword-only
         Where the iterations run (NumPy by default, torch for a tensor input),
         as for :func:`dagtheory.signal_curves`.
+    gamma : float, optional, keyword-only
+        When given (``0 < γ ≤ 1``), also §4's depth signal of every sample's
+        stack of combined operators, with residual operators
+        ``R^(ℓ) = (1 - γ) I + γ Δ̄^(ℓ)`` (see :func:`dagtheory.depth_signal`).
 
     Returns
     -------
@@ -191,11 +235,19 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
     >>> result = analyze_attention(heads, horizon=20)
     >>> result.shape, round(float(result.amplification[0, 0]), 6), float(result.mixing_time[0, 0])
     ((1, 1), 1.111111, 8.0)
+
+    Across the stack (§4): with ``γ = 1`` and the same layer twice, the depth
+    signal is §2's ``S_1``, ``S_2`` of ``Δ̄``; token ``u`` keeps least, ``1/9``:
+
+    >>> result = analyze_attention(np.stack([heads, heads]), horizon=20, gamma=1)
+    >>> result.stack_signal.shape, round(float(result.stack_minimax[0]), 6), int(result.stack_node[0])
+    ((1, 2, 4), 0.111111, 0)
     """
     stack = _stack(attention)
     horizon = check_horizon(horizon, allow_none=False)
     eps = check_eps(eps, exact=False)
     max_steps = check_steps(max_steps, name="max_steps", minimum=1)
+    gamma = None if gamma is None else check_gamma(gamma, exact=False)
     alpha = _weights(weights, stack.shape)
     engine = choose_engine(attention, backend, device, dtype)
     combined = np.einsum("...h,...hij->...ij", alpha, stack)
@@ -217,7 +269,18 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
         amplification=np.asarray(amp.ratio, dtype=float),
         **_walk_numbers(stack, alpha, eps, max_steps, zero_columns, engine),
         horizon=horizon, eps=eps,
+        **_stack_numbers(combined, gamma),
     )
+
+
+def _stack_numbers(combined, gamma):
+    """§4 numbers of each sample's stack of combined operators ``(S, L, n, n)``; none without ``gamma``."""
+    if gamma is None:
+        return {}
+    depth = depth_signal(combined, gamma)
+    return {"stack_signal": depth.signal, "stack_fidelity": depth.fidelity,
+            "stack_minimax": np.asarray(depth.minimax, dtype=float), "stack_node": np.asarray(depth.node),
+            "gamma": depth.gamma}
 
 
 def _mean_and_std(values):
@@ -243,6 +306,24 @@ def summarize(analysis):
         :data:`SUMMARY_METRICS`, plus ``"sink_decides_share"`` (fraction of
         samples whose fidelity proxy is decided by the sink) and
         ``"amplifies_share"`` (fraction with ``ρ > 1``).
+
+    Examples
+    --------
+    Two samples of one layer: Example 2 (§2, ``ρ = 10/9``) and the same system
+    with head 1 taken twice (``ρ = 1``):
+
+    >>> import numpy as np
+    >>> from dagtheory.examples import paper_example2
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> samples = np.stack([heads, heads[[0, 0]]])[:, None]
+    >>> samples.shape
+    (2, 1, 2, 4, 4)
+    >>> summary = summarize(analyze_attention(samples, horizon=20))
+    >>> rho = summary["amplification"]
+    >>> round(float(rho["mean"][0]), 6), round(float(rho["std"][0]), 6)
+    (1.055556, 0.078567)
+    >>> float(summary["amplifies_share"][0]), round(float(summary["minimax_fidelity"]["mean"][0]), 6)
+    (0.5, 0.395833)
     """
     summary = {}
     for name in SUMMARY_METRICS:

@@ -38,7 +38,28 @@ def _positive_int(text):
 
 def _run_example2(args):
     report = example2_report(horizon=args.horizon)
+    if args.plot:
+        from .plots import save_figure
+
+        for name, figure in _example2_panels(args.horizon).items():
+            save_figure(figure, Path(args.plot) / f"{name}.png")
+        print(f"wrote the Figure 3 panels of Example 2 to {args.plot}", file=sys.stderr)
     return to_json(report) if args.json else example2_table(report)
+
+
+def _example2_panels(horizon):
+    """The paper's Figure 3 for Example 2: the three panels together, then each on its own."""
+    from .examples import paper_example2
+    from .plots import example2_figure, signal_curves_figure
+
+    system = paper_example2()
+    panels = {"example2": example2_figure(horizon)}
+    for h, head in enumerate(system.heads, start=1):
+        panels[f"example2_head{h}"] = signal_curves_figure(head, horizon, title=f"Example 2, head {h}: S_t(v)")
+    weights = ", ".join(str(w) for w in system.weights)
+    panels["example2_combined"] = signal_curves_figure(
+        system.combined(), horizon, title=f"Example 2, combined heads β = ({weights}): S_t(v)")
+    return panels
 
 
 def _run_mixing_example(args):
@@ -59,18 +80,32 @@ def _run_analyze(args):
     from .scale import analyze_at_scale
 
     tokens = read_tokens(args.tokens) if args.tokens else None
+    gamma = _depth_gamma(args)
     report = analyze_at_scale(args.inputs, scheduler=args.scheduler, workers=args.workers,
                               chunk_samples=args.chunk_samples, progress=args.progress,
                               connect_timeout=args.connect_timeout, heads=args.heads, tokens=tokens,
                               seed=args.seed, samples=args.samples, seq_len=args.seq_len,
                               weights=args.weights, horizon=args.horizon, eps=args.eps,
-                              max_steps=args.max_steps, backend=args.backend, device=args.device)
+                              max_steps=args.max_steps, backend=args.backend, device=args.device,
+                              gamma=gamma)
     markdown = markdown_report(report)
     if args.json:
         _write_or_print(to_json(report), args.json)
     if args.markdown:
         _write_or_print(markdown, args.markdown)
+    if args.report:
+        from .report_folder import write_report_folder
+
+        index = write_report_folder(report, args.report, tokens=tokens, seq_len=args.seq_len, heads=args.heads)
+        print(f"wrote {index} (and index.html, report.json, figures/)", file=sys.stderr)
     return None if (args.json == "-" or args.markdown == "-") else markdown
+
+
+def _depth_gamma(args):
+    """``γ`` of the depth section: ``--gamma``, or 1/2 with ``--depth`` alone; ``None``: no depth section."""
+    if args.gamma is not None:
+        return args.gamma
+    return 0.5 if args.depth else None
 
 
 def _run_reproduce(args):
@@ -78,7 +113,7 @@ def _run_reproduce(args):
 
     out = Path(args.out)
     reproduce_paper(args.checkpoints, out, samples=args.samples, seed=args.seed,
-                    plots=not args.no_plots, horizon=args.horizon)
+                    plots=not args.no_plots, horizon=args.horizon, gamma=args.gamma)
     return (out / "paper.md").read_text() + f"\nwrote {out}/report.json, analysis.md, paper.md and figures"
 
 
@@ -166,6 +201,17 @@ def _add_analysis_options(command):
                          help="random token sequences per model (default 1)")
 
 
+def _unit_interval(text):
+    """A number ``0 < x <= 1``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text}")
+    return value
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -220,8 +266,18 @@ def _add_commands(commands):
                          help="where the iterations run (default numpy; see docs/performance.md)")
     analyze.add_argument("--device", default=None, metavar="DEV",
                          help="torch device for --backend torch: cpu (default), cuda, cuda:1, ...")
+    analyze.add_argument("--depth", action="store_true",
+                         help="add the depth section (§4): each model's whole stack, the depth fidelity "
+                              "of every token and, for several models, their comparison")
+    analyze.add_argument("--gamma", type=_unit_interval, default=None, metavar="G",
+                         help="γ of the residual operator (1-γ)I + γΔ̄ of the depth section (default 0.5, "
+                              "attention rollout's; 1 ignores the residual stream); implies --depth")
     analyze.add_argument("--json", metavar="OUT", help="write the JSON report to OUT ('-': print it)")
     analyze.add_argument("--markdown", metavar="OUT", help="write the Markdown report to OUT ('-': print it)")
+    analyze.add_argument("--report", metavar="DIR",
+                         help="write a self-contained report folder: index.md, index.html, report.json and "
+                              "PNG figures (signal curves, absorption CDFs, attention heat maps with their "
+                              "DAGs, per-layer bars, and the depth signal with --depth)")
     _add_scale_options(analyze)
     analyze.set_defaults(run=_run_analyze)
 
@@ -236,6 +292,8 @@ def _add_commands(commands):
     _add_analysis_options(reproduce)
     reproduce.set_defaults(samples=4)
     reproduce.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    reproduce.add_argument("--gamma", type=_unit_interval, default=0.5, metavar="G",
+                           help="γ of the depth comparison across the stack (§4; default 0.5)")
     reproduce.set_defaults(run=_run_reproduce)
 
     train = commands.add_parser(
@@ -296,7 +354,18 @@ def _add_commands(commands):
 
 
 def build_parser():
-    """The argument parser of the ``dagtheory`` command."""
+    """The argument parser of the ``dagtheory`` command.
+
+    Examples
+    --------
+    >>> parser = build_parser()
+    >>> args = parser.parse_args(["example2", "--horizon", "10", "--json"])
+    >>> args.command, args.horizon, args.json
+    ('example2', 10, True)
+    >>> args = parser.parse_args(["analyze", "4_heads_copy.pt", "--samples", "8"])
+    >>> args.inputs, args.samples, args.horizon, args.weights, args.eps
+    (['4_heads_copy.pt'], 8, 100, 'learned', 0.25)
+    """
     parser = argparse.ArgumentParser(
         prog="dagtheory",
         description="The theory of multi-head attention as sink-rooted DAGs: "
@@ -313,6 +382,9 @@ def build_parser():
                           help="horizon K (default 20)")
     example2.add_argument("--json", action="store_true",
                           help="print JSON (exact rationals as strings beside floats)")
+    example2.add_argument("--plot", metavar="DIR",
+                          help="also write the paper's Figure 3 panels as PNG files into DIR: "
+                               "example2.png (all three) and example2_head1/head2/combined.png")
     example2.set_defaults(run=_run_example2)
     mixing = commands.add_parser(
         "mixing-example", help="the mixing instance of the theory (§3): a mixture that mixes faster",
@@ -329,7 +401,48 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv=None):
-    """Run the ``dagtheory`` command; returns the exit status."""
+    """Run the ``dagtheory`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``dagtheory``; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad input (with a one-line message on standard
+        error).
+
+    Raises
+    ------
+    SystemExit
+        From argument parsing (status 2 for bad arguments, 0 for ``--help`` and
+        ``--version``), and with status 1 when ``check`` refutes a theorem.
+
+    Examples
+    --------
+    >>> main(["example2"])
+    Example 2 (theory §2): sources u, v, w = 0, 1, 2; sink τ = 3; weights (1/2, 1/2)
+    <BLANKLINE>
+    operator  minimax fidelity (K = 20)  ...
+    ...
+    combined  5/12 (0.4166666667)  ...
+    <BLANKLINE>
+    ratio ρ = combined / best head (head 1) = 10/9 (1.111111111): the system amplifies
+    at the infinite horizon ρ = 10/9 (1.111111111)
+    0
+
+    A missing input is reported on standard error and gives status 2; a bad
+    argument stops argument parsing:
+
+    >>> main(["optimize", "no-such-file.pt"])
+    2
+    >>> main(["example2", "--horizon", "0"])
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -22,13 +22,12 @@ product give every ``S^{(ℓ)}``.
 """
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from ._arith import one_like, row_times, scalar, zero_like
-from ._validation import check_attention, check_sources, is_exact
+from ._validation import check_attention, check_gamma, check_sources, is_exact
 from .exceptions import InvalidInputError
 from .graph import HeadSystem, SinkDAG
 
@@ -52,6 +51,20 @@ class DepthSignal:
     node : int or ndarray
         The arg-min source (the smallest index among ties).
     gamma : float or Fraction
+
+    Examples
+    --------
+    :func:`depth_signal` returns one. Example 2's combined operator (§2) as
+    two layers, exactly, with the default ``γ = 1/2``:
+
+    >>> from dagtheory.examples import paper_example2
+    >>> result = depth_signal([paper_example2(), paper_example2()])
+    >>> [[str(x) for x in row] for row in result.signal]
+    [['0', '1/12', '5/24', '17/24'], ['1/36', '101/576', '85/288', '289/576']]
+    >>> [str(x) for x in result.fidelity], result.layer.tolist()
+    (['1/36', '101/576', '85/288', '17/24'], [2, 2, 2, 1])
+    >>> result.minimax, result.node, result.gamma
+    (Fraction(1, 36), 0, Fraction(1, 2))
     """
 
     signal: Any
@@ -80,16 +93,6 @@ def _operators(layers):
             f"got shape {operators.shape}"
         )
     return operators
-
-
-def _gamma(gamma, exact):
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, Fraction)):
-        raise InvalidInputError(f"gamma must be a number in (0, 1]; got {gamma!r}")
-    if not 0 < gamma <= 1:
-        raise InvalidInputError(f"gamma must be in (0, 1]; got {gamma}")
-    if exact:
-        return Fraction(str(gamma)) if isinstance(gamma, float) else Fraction(gamma)
-    return float(gamma)
 
 
 def _residual(operators, gamma):
@@ -134,7 +137,7 @@ def depth_signal(layers, gamma=0.5, sources="non-sink"):
     """
     operators = _operators(layers)
     exact = is_exact(operators)
-    gamma = _gamma(gamma, exact)
+    gamma = check_gamma(gamma, exact=exact)
     sources = check_sources(sources, operators.shape[-1])
     residual = _residual(operators, gamma)
     signal = _layer_rows(residual)
@@ -203,7 +206,7 @@ def attention_flow(layers, source=None, gamma=0.5):
     operators = _operators(layers)
     if operators.ndim != 3:
         raise InvalidInputError(f"attention_flow takes one stack of layers (L, n, n); got shape {operators.shape}")
-    residual = np.asarray(_residual(operators, _gamma(gamma, is_exact(operators))), dtype=float)
+    residual = np.asarray(_residual(operators, check_gamma(gamma, exact=is_exact(operators))), dtype=float)
     count, n = residual.shape[0], residual.shape[-1]
     nodes = check_sources("all" if source is None else np.atleast_1d(source).tolist(), n)
     graph = nx.DiGraph()

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,24 @@ _ARRAY_SUFFIXES = (".npy", ".npz")
 
 
 class ModelInput:
-    """One analyzer input: a loaded checkpoint (``model``) or an attention array (``attention``)."""
+    """One analyzer input: a loaded checkpoint (``model``) or an attention array (``attention``).
+
+    :func:`load_input` builds one from a file; one can also be built around
+    attention already in memory.
+
+    Examples
+    --------
+    Example 2's two heads (§2) as one layer, with head weights ``(3/4, 1/4)``:
+
+    >>> from dagtheory.examples import paper_example2
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> model_input = ModelInput("example2", "in memory", attention=heads, weights=[[0.75, 0.25]])
+    >>> model_input.kind, model_input.source, model_input.model is None
+    ('array', 'in memory', True)
+    >>> record = analyze_input(model_input, horizon=20)
+    >>> record["weights_kind"], round(float(record["layers"][0]["minimax_fidelity"]["mean"]), 6)
+    ('learned', 0.397786)
+    """
 
     def __init__(self, name, source, *, model=None, attention=None, weights=None):
         self.name, self.source = name, str(source)
@@ -95,6 +113,47 @@ def load_input(path, *, heads=None):
         ``(L, H)`` in an ``.npz``).
     heads : int, optional
         Head count of a checkpoint whose file name does not say it.
+
+    Returns
+    -------
+    ModelInput
+        Named after the file's stem.
+
+    Raises
+    ------
+    InvalidInputError
+        For a missing file, an unknown suffix or an unreadable or unsafe file.
+
+    Examples
+    --------
+    Example 2's attention (§2) in an ``.npz`` with head weights, one row per
+    layer:
+
+    >>> import tempfile
+    >>> from dagtheory.examples import paper_example2
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "example2.npz"
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> np.savez(path, attention=heads, weights=np.array([[0.75, 0.25]]))
+    >>> model_input = load_input(path)
+    >>> model_input.name, model_input.kind, model_input.attention.shape, model_input.weights.tolist()
+    ('example2', 'array', (2, 4, 4), [[0.75, 0.25]])
+    >>> load_input(Path(folder.name) / "notes.txt")
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: input '...notes.txt' does not exist or is not a file
+
+    A checkpoint (needs PyTorch; here a tiny untrained model of the paper's
+    family) takes its head count from the file name:
+
+    >>> import pytest; torch = pytest.importorskip("torch")
+    >>> from dagtheory.torch import PaperTransformer
+    >>> model = PaperTransformer(vocab_size=16, d_model=8, n_heads=2, n_layers=2, d_mlp=16, max_len=6)
+    >>> torch.save(model.state_dict(), Path(folder.name) / "2_heads_copy.pt")
+    >>> checkpoint = load_input(Path(folder.name) / "2_heads_copy.pt")
+    >>> checkpoint.name, checkpoint.kind, checkpoint.model.n_heads, checkpoint.model.n_layers
+    ('2_heads_copy', 'checkpoint', 2, 2)
+    >>> folder.cleanup()
     """
     path = Path(path)
     if not path.is_file():
@@ -117,12 +176,39 @@ def load_input(path, *, heads=None):
 
 
 def random_tokens(samples, seq_len, vocab_size, seed=0):
-    """``(samples, seq_len)`` uniform random tokens, as the paper's tasks draw them."""
+    """``(samples, seq_len)`` uniform random tokens, as the paper's tasks draw them.
+
+    Examples
+    --------
+    >>> tokens = random_tokens(3, 8, vocab_size=16, seed=1)
+    >>> tokens.shape, bool(((0 <= tokens) & (tokens < 16)).all())
+    ((3, 8), True)
+    >>> bool((tokens == random_tokens(3, 8, vocab_size=16, seed=1)).all())
+    True
+    """
     return np.random.default_rng(seed).integers(0, vocab_size, size=(samples, seq_len))
 
 
 def read_tokens(path):
-    """Token sequences from ``.npy`` (ints, ``(T,)`` or ``(S, T)``) or text (one sequence per line)."""
+    """Token sequences from ``.npy`` (ints, ``(T,)`` or ``(S, T)``) or text (one sequence per line).
+
+    Returns
+    -------
+    ndarray of int, shape (S, T)
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> text = Path(folder.name) / "tokens.txt"
+    >>> _ = text.write_text("1 2 3 4\\n5 6 7 8\\n")
+    >>> read_tokens(text).tolist()
+    [[1, 2, 3, 4], [5, 6, 7, 8]]
+    >>> np.save(Path(folder.name) / "tokens.npy", np.array([9, 8, 7]))
+    >>> read_tokens(Path(folder.name) / "tokens.npy").tolist()
+    [[9, 8, 7]]
+    >>> folder.cleanup()
+    """
     path = Path(path)
     if path.suffix.lower() == ".npy":
         tokens = np.load(path, allow_pickle=False)
@@ -156,7 +242,36 @@ def _model_attention(model_input, tokens, seed, samples, seq_len):
 
 
 def optimize_inputs(model_input, layer, *, seed=0):
-    """The head system of one layer of a checkpoint on one random sequence, and its learned weights."""
+    """The head system of one layer of a checkpoint on one random sequence, and its learned weights.
+
+    Returns
+    -------
+    system : HeadSystem
+        The layer's heads on one random sequence (``seed``) of the model's
+        maximum length, with uniform weights.
+    learned : ndarray, shape (H,)
+        §1's learned weights of that layer.
+
+    Examples
+    --------
+    A tiny untrained two-head checkpoint (needs PyTorch), then its heads'
+    weightings compared (§5):
+
+    >>> import tempfile
+    >>> import pytest; torch = pytest.importorskip("torch")
+    >>> from dagtheory.torch import PaperTransformer
+    >>> from dagtheory.weighting import weights_report
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> model = PaperTransformer(vocab_size=16, d_model=8, n_heads=2, n_layers=2, d_mlp=16, max_len=6)
+    >>> torch.save(model.state_dict(), Path(folder.name) / "2_heads_copy.pt")
+    >>> system, learned = optimize_inputs(load_input(Path(folder.name) / "2_heads_copy.pt"), 1)
+    >>> system.H, system.n, learned.shape, round(float(learned.sum()), 6)
+    (2, 6, (2,), 1.0)
+    >>> report = weights_report(system, learned=learned, horizon=10)
+    >>> [row["weighting"] for row in report["rows"]][:2]
+    ['learned (§1)', 'uniform']
+    >>> folder.cleanup()
+    """
     if model_input.kind != "checkpoint":
         raise InvalidInputError(f"{model_input.source}: optimize takes example2 or a checkpoint (.pt)")
     attention, learned, _ = _model_attention(model_input, None, seed, 1, None)
@@ -167,14 +282,50 @@ def optimize_inputs(model_input, layer, *, seed=0):
 
 
 def analyze_input(model_input, *, tokens=None, seed=0, samples=1, seq_len=None, weights="learned",
-                  horizon=100, eps=0.25, max_steps=100_000, backend=None, device=None):
+                  horizon=100, eps=0.25, max_steps=100_000, backend=None, device=None, gamma=None):
     """The analyzer's record of one input (a dict ready for :func:`dagtheory.report.to_json`).
 
     ``backend`` and ``device`` choose where the iterations run (see docs/performance.md).
+    With ``gamma`` (``0 < γ ≤ 1``) the record also holds the depth analysis of
+    the whole stack (§4, key ``"depth"``; see docs/analyzing.md).
+
+    Examples
+    --------
+    Example 2's heads (§2) as an attention array without head weights, so
+    uniform weights are used and the record says so:
+
+    >>> from dagtheory.examples import paper_example2
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> record = analyze_input(ModelInput("example2", "in memory", attention=heads), horizon=20)
+    >>> record["kind"], record["layers_count"], record["heads"], record["tokens"], record["weights_kind"]
+    ('array', 1, 2, 4, 'uniform')
+    >>> record["note"]
+    'the array carries no head weights, so uniform weights were used'
+    >>> layer = record["layers"][0]
+    >>> round(float(layer["minimax_fidelity"]["mean"]), 6), round(float(layer["amplification"]["mean"]), 6)
+    (0.416667, 1.111111)
+    >>> float(layer["mixing_time"]["mean"]), layer["minimax_node"].tolist()
+    (8.0, [2])
+
+    A checkpoint runs on random token sequences (needs PyTorch; here a tiny
+    untrained model) with its learned weights:
+
+    >>> import tempfile
+    >>> import pytest; torch = pytest.importorskip("torch")
+    >>> from dagtheory.torch import PaperTransformer
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> model = PaperTransformer(vocab_size=16, d_model=8, n_heads=2, n_layers=2, d_mlp=16, max_len=6)
+    >>> torch.save(model.state_dict(), Path(folder.name) / "2_heads_copy.pt")
+    >>> record = analyze_input(load_input(Path(folder.name) / "2_heads_copy.pt"), samples=3, horizon=20)
+    >>> record["kind"], record["layers_count"], record["heads"], record["tokens"], record["samples"]
+    ('checkpoint', 2, 2, 6, 3)
+    >>> record["weights_kind"], record["weights"].shape
+    ('learned', (2, 2))
+    >>> folder.cleanup()
     """
     attention, used, note = _input_attention(model_input, tokens, seed, samples, seq_len, weights)
     analysis = _analyze_attention(model_input.source, attention, used, horizon, eps, max_steps,
-                                  backend=backend, device=device)
+                                  backend=backend, device=device, gamma=gamma)
     return _model_record(model_input.name, model_input.source, model_input.kind, analysis,
                          tokens=int(np.shape(attention)[-1]), weights_kind=_weights_kind(used), note=note)
 
@@ -202,11 +353,12 @@ def _weights_kind(used):
     return "learned" if used is not None else "uniform"
 
 
-def _analyze_attention(source, attention, used, horizon, eps, max_steps, *, backend=None, device=None):
+def _analyze_attention(source, attention, used, horizon, eps, max_steps, *, backend=None, device=None,
+                       gamma=None):
     """:func:`analyze_attention`, with the input's ``source`` in front of any error message."""
     try:
         return analyze_attention(attention, used, horizon=horizon, eps=eps, max_steps=max_steps,
-                                 backend=backend, device=device)
+                                 backend=backend, device=device, gamma=gamma)
     except InvalidInputError as err:
         raise InvalidInputError(f"{source}: {err}") from err
 
@@ -214,12 +366,36 @@ def _analyze_attention(source, attention, used, horizon, eps, max_steps, *, back
 def _model_record(name, source, kind, analysis, *, tokens, weights_kind, note):
     """One model's record of the report from its (merged) :class:`LayerAnalysis`."""
     samples_count, layers, heads = analysis.weights.shape
-    return {
+    record = {
         "name": name, "source": source, "kind": kind,
         "layers_count": layers, "heads": heads, "tokens": tokens,
         "samples": samples_count, "weights_kind": weights_kind,
         "note": note, "weights": analysis.weights[0],
         "layers": _layer_records(analysis),
+    }
+    if analysis.stack_signal is not None:
+        record["depth"] = _depth_record(analysis)
+    return record
+
+
+def _stat(values):
+    """``{"mean", "std"}`` over the sample axis (standard deviation 0 for one sample)."""
+    values = np.asarray(values, dtype=float)
+    std = values.std(axis=0, ddof=1) if values.shape[0] > 1 else np.zeros(values.shape[1:])
+    return {"mean": values.mean(axis=0), "std": std}
+
+
+def _depth_record(analysis):
+    """§4 across the stack: depth signal, per-token depth fidelity and the depth minimax."""
+    signal = np.asarray(analysis.stack_signal, dtype=float)
+    return {
+        "gamma": analysis.gamma,
+        "minimax": _stat(analysis.stack_minimax),
+        "minimax_node": analysis.stack_node,
+        "fidelity": _stat(analysis.stack_fidelity),
+        "layer_minimum": _stat(signal[..., :-1].min(axis=-1)),
+        "sink_share": _stat(signal[..., -1]),
+        "signal": _stat(signal),
     }
 
 
@@ -240,7 +416,26 @@ def _layer_records(analysis):
 
 
 def analyze_inputs(paths, *, heads=None, **options):
-    """:func:`analyze_input` over many paths; returns the full report dict."""
+    """:func:`analyze_input` over many paths; returns the full report dict.
+
+    Examples
+    --------
+    Head 1 of Example 2 (§2) alone and both heads together, saved as
+    attention arrays:
+
+    >>> import tempfile
+    >>> from dagtheory.examples import paper_example2
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> np.save(Path(folder.name) / "1_heads_copy.npy", heads[:1])
+    >>> np.save(Path(folder.name) / "2_heads_copy.npy", heads)
+    >>> report = analyze_inputs(sorted(Path(folder.name).glob("*.npy")), horizon=20)
+    >>> report["settings"]["horizon"], [model["name"] for model in report["models"]]
+    (20, ['1_heads_copy', '2_heads_copy'])
+    >>> [round(float(m["layers"][0]["minimax_fidelity"]["mean"]), 6) for m in report["models"]]
+    [0.375, 0.416667]
+    >>> folder.cleanup()
+    """
     models = [analyze_input(load_input(p, heads=heads), **options) for p in paths]
     return _report(models, options)
 
@@ -249,7 +444,7 @@ def _report(models, options):
     """The report dict: version, the settings ``options`` asked for, and the model records."""
     settings = {key: options.get(key, default) for key, default in (
         ("horizon", 100), ("eps", 0.25), ("weights", "learned"), ("seed", 0), ("samples", 1),
-        ("max_steps", 100_000), ("backend", "numpy"))}
+        ("max_steps", 100_000), ("backend", "numpy"), ("gamma", None))}
     settings["backend"] = settings["backend"] or "numpy"
     if options.get("tokens") is not None:
         settings["samples"] = int(np.atleast_2d(options["tokens"]).shape[0])
@@ -299,7 +494,28 @@ def _markdown_table(headers, rows):
 
 
 def markdown_report(report):
-    """The analyzer's report as Markdown: one table per model."""
+    """The analyzer's report as Markdown: one table per model.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dagtheory.examples import paper_example2
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "example2.npy"
+    >>> np.save(path, np.asarray(paper_example2().attention, dtype=float))
+    >>> text = markdown_report(analyze_inputs([path], horizon=20))
+    >>> print(text.splitlines()[0])
+    # dagtheory analysis
+    >>> print(text[text.index("## example2"):].rstrip())
+    ## example2
+    <BLANKLINE>
+    array, 1 layer × 2 heads, T = 4, 1 sample(s), uniform weights (the array carries no head weights, ...).
+    <BLANKLINE>
+    | layer | fidelity proxy % (node) | mixing proxy | φ_min non-sink (node) | best head φ_min (head) | ρ | ...
+    |---|---|---|---|---|---|---|---|---|---|---|
+    | 0 | 41.67 (2) | 26.86 | 0.4167 (2) | 0.375 (0) | 1.111 | 8 | 4.074 / 6.444 | 13 | 39 | 39 |
+    >>> folder.cleanup()
+    """
     settings = report["settings"]
     parts = [
         "# dagtheory analysis",
@@ -314,11 +530,53 @@ def markdown_report(report):
     for model in report["models"]:
         rows = [_markdown_row(r) for r in model["layers"]]
         parts += ["", f"## {model['name']}", "",
-                  f"{model['kind']}, {model['layers_count']} layers × {_heads_label(model['heads'])}, "
+                  f"{model['kind']}, {_count_label(model['layers_count'], 'layer')} × {_heads_label(model['heads'])}, "
                   f"T = {model['tokens']}, {model['samples']} sample(s), {model['weights_kind']} weights"
                   + (f" ({model['note']})" if model["note"] else "") + ".",
                   "", _markdown_table(_MARKDOWN_COLUMNS, rows)]
+        if "depth" in model:
+            parts += ["", *_depth_markdown(model["depth"])]
+    parts += _depth_comparison([m for m in report["models"] if "depth" in m])
     return "\n".join(parts) + "\n"
+
+
+#: Tokens listed by name in a model's depth section: those with the lowest depth fidelity.
+DEPTH_LOWEST_TOKENS = 5
+
+
+def _depth_markdown(depth):
+    """A model's §4 section: depth minimax, the tokens that keep least, and the per-layer table."""
+    fidelity = np.asarray(depth["fidelity"]["mean"], dtype=float)[:-1]
+    lowest = np.argsort(fidelity, kind="stable")[:DEPTH_LOWEST_TOKENS]
+    rows = [[str(layer + 1), _cell(_item(depth["layer_minimum"], layer)), _cell(_item(depth["sink_share"], layer))]
+            for layer in range(len(depth["sink_share"]["mean"]))]
+    return [
+        f"### Across the stack (§4, γ = {format_number(depth['gamma'], 4)})",
+        "",
+        f"Depth minimax fidelity φ_min = {_cell(depth['minimax'])} (token {_nodes(depth['minimax_node'])}). "
+        f"Mean depth fidelity of the non-sink tokens: min {format_number(float(fidelity.min()), 4)}, median "
+        f"{format_number(float(np.median(fidelity)), 4)}, max {format_number(float(fidelity.max()), 4)}; "
+        "lowest: " + ", ".join(f"token {v} ({format_number(float(fidelity[v]), 4)})" for v in lowest) + ".",
+        "",
+        _markdown_table(["after layer ℓ", "min over non-sink tokens of S^(ℓ)(v)", "S^(ℓ)(τ), at the sink"], rows),
+    ]
+
+
+def _item(stat, index):
+    """Entry ``index`` of a ``{"mean", "std"}`` pair of arrays, as a pair of floats."""
+    return {"mean": float(np.asarray(stat["mean"])[index]), "std": float(np.asarray(stat["std"])[index])}
+
+
+def _depth_comparison(models):
+    """The §4 numbers of several models side by side (single- versus multi-head across the stack)."""
+    if len(models) < 2:
+        return []
+    rows = [[m["name"], str(m["heads"]), f"{_cell(m['depth']['minimax'])} ({_nodes(m['depth']['minimax_node'])})",
+             format_number(float(np.median(np.asarray(m["depth"]["fidelity"]["mean"], dtype=float)[:-1])), 4),
+             _cell(_item(m["depth"]["sink_share"], -1))] for m in models]
+    return ["", "## Across the stack, models compared (§4)", "",
+            _markdown_table(["model", "heads", "depth φ_min (token)", "median depth fidelity",
+                             "S^(L)(τ), at the sink"], rows)]
 
 
 def _umask():
@@ -328,7 +586,21 @@ def _umask():
 
 
 def write_text(path, text):
-    """Write ``text`` atomically: a temporary file in the same folder, then a rename."""
+    """Write ``text`` atomically: a temporary file in the same folder, then a rename.
+
+    Missing parent folders are created; returns the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = write_text(Path(folder.name) / "report" / "paper.md", "# Paper\\n")
+    >>> path.name, path.read_text()
+    ('paper.md', '# Paper\\n')
+    >>> sorted(p.name for p in path.parent.iterdir())
+    ['paper.md']
+    >>> folder.cleanup()
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -360,8 +632,18 @@ def _mean(model, layer, metric):
     return float(model["layers"][layer][metric]["mean"])
 
 
+def _count_label(count, noun):
+    return f"{count} {noun}" + ("s" if count != 1 else "")
+
+
 def _heads_label(count):
-    return f"{count} head" + ("s" if count != 1 else "")
+    return _count_label(count, "head")
+
+
+def _eps_text(eps):
+    """``1/4`` for 0.25, ``1/10`` for 0.1; other values as they are."""
+    simple = Fraction(str(eps)).limit_denominator(100)
+    return str(simple) if float(simple) == float(eps) else format_number(float(eps), 4)
 
 
 def _verdict(wins, total):
@@ -396,25 +678,70 @@ def _claims(models):
     lines.append(f"Verdict: \"multi-head propagates signal better than single-head at equal parameters\" "
                  f"{_verdict(fidelity, compared)} for §2's fidelity and {_verdict(mixing, compared)} for "
                  f"mixing; \"combined heads beat the best single head\" {_verdict(amplified, total_layers)}.")
-    return lines
+    return lines + _depth_claims(models)
+
+
+def _depth_claims(models):
+    """The single- versus multi-head claim across the whole stack (§4), when depth was analyzed."""
+    heads = [h for h in sorted(models) if "depth" in models[h]]
+    if 1 not in heads or len(heads) < 2:
+        return []
+    single = float(models[1]["depth"]["minimax"]["mean"])
+    wins = [h for h in heads[1:] if float(models[h]["depth"]["minimax"]["mean"]) > single]
+    return [f"Across the stack (§4, γ = {format_number(models[1]['depth']['gamma'], 4)}): the depth minimax "
+            f"fidelity of {', '.join(_heads_label(h) for h in wins) or 'no multi-head model'} is higher than "
+            f"that of 1 head ({format_number(single, 4)}); the claim {_verdict(len(wins), len(heads) - 1)} "
+            "across the stack."]
 
 
 def paper_tables(report):
-    """The paper-style tables (Markdown) from a report over the paper's checkpoints."""
+    """The paper-style tables (Markdown) from a report over the paper's checkpoints.
+
+    Models are grouped by the names ``{H}_heads_{task}``; others are left out.
+
+    Examples
+    --------
+    Head 1 of Example 2 (§2) as a one-head model and both heads as a two-head
+    model of the copy task, saved as attention arrays:
+
+    >>> import tempfile
+    >>> from dagtheory.examples import paper_example2
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> heads = np.asarray(paper_example2().attention, dtype=float)
+    >>> np.save(Path(folder.name) / "1_heads_copy.npy", heads[:1])
+    >>> np.save(Path(folder.name) / "2_heads_copy.npy", heads)
+    >>> tables = paper_tables(analyze_inputs(sorted(Path(folder.name).glob("*.npy")), horizon=20))
+    >>> print(tables[tables.index("### Amplification"):tables.index("### Who")].rstrip())
+    ### Amplification ρ = combined / best single head (§2)
+    <BLANKLINE>
+    | layer | 1 head | 2 heads |
+    |---|---|---|
+    | layer 0 | 1 | 1.111 |
+    >>> for line in tables.splitlines():
+    ...     if line.startswith("- "):
+    ...         print(line)
+    - 2 heads vs 1 head: higher non-sink minimax fidelity on 1 of 1 layers, faster mixing (lower mixing proxy) on 0 of 1.
+    - 2 heads: combined heads beat the best single head (ρ > 1) on 1 of 1 layers.
+    - Verdict: "multi-head ..." holds for §2's fidelity and does not hold for mixing; "combined heads ..." holds.
+    >>> folder.cleanup()
+    """
     parts = ["# The paper's experiment, reproduced", ""]
+    settings = report.get("settings", {})
+    horizon, eps = settings.get("horizon", 100), _eps_text(settings.get("eps", 0.25))
     for task, models in sorted(_by_task(report).items()):
         heads = sorted(models)
         layers = max(m["layers_count"] for m in models.values())
         parts += [f"## Task: {task}", ""]
         for title, metric in (("Mixing proxy (§6, exact; lower mixes faster)", "mixing_proxy"),
-                              ("Mixing time T_mix(1/4) of P̄(α) (§3)", "mixing_time"),
+                              (f"Mixing time T_mix({eps}) of P̄(α) (§3)", "mixing_time"),
                               ("Fidelity proxy, % (§6, sink included)", "fidelity_proxy"),
-                              ("Minimax fidelity φ_min^100, non-sink sources (§2)", "minimax_fidelity"),
+                              (f"Minimax fidelity φ_min^{horizon}, non-sink sources (§2)", "minimax_fidelity"),
                               ("Amplification ρ = combined / best single head (§2)", "amplification")):
             nan = "> budget" if metric == "mixing_time" else "n/a"
             rows = [[f"layer {l}"] + [_cell(models[h]["layers"][l][metric], nan=nan) for h in heads]
                     for l in range(layers)]
             parts += [f"### {title}", "", _markdown_table(["layer"] + [_heads_label(h) for h in heads], rows), ""]
+        parts += _depth_table(models, heads)
         sink = [f"{_heads_label(h)}: layer{'s' if len(ls) > 1 else ''} {', '.join(map(str, ls))}"
                 for h in heads
                 if (ls := [l for l in range(models[h]["layers_count"])
@@ -428,19 +755,59 @@ def paper_tables(report):
     return "\n".join(parts)
 
 
-def reproduce_paper(checkpoints, out_dir, *, samples=4, seed=0, plots=True, **options):
+def _depth_table(models, heads):
+    """One row per §4 number across the stack, one column per head count (models with depth only)."""
+    heads = [h for h in heads if "depth" in models[h]]
+    if not heads:
+        return []
+    gamma = format_number(models[heads[0]]["depth"]["gamma"], 4)
+    depth = {h: models[h]["depth"] for h in heads}
+    rows = [["depth φ_min (non-sink)"] + [_cell(depth[h]["minimax"]) for h in heads],
+            ["arg-min token(s)"] + [_nodes(depth[h]["minimax_node"]) for h in heads],
+            ["median depth fidelity"] + [format_number(float(np.median(
+                np.asarray(depth[h]["fidelity"]["mean"], dtype=float)[:-1])), 4) for h in heads],
+            ["S^(L)(τ), at the sink"] + [_cell(_item(depth[h]["sink_share"], -1)) for h in heads]]
+    return [f"### Across the stack: depth fidelity (§4, γ = {gamma})", "",
+            _markdown_table([""] + [_heads_label(h) for h in heads], rows), ""]
+
+
+def reproduce_paper(checkpoints, out_dir, *, samples=4, seed=0, plots=True, gamma=0.5, **options):
     """Analyze every ``{H}_heads_{task}.pt`` in ``checkpoints`` and write the paper-style report.
 
     Writes ``report.json`` (the analyzer's schema), ``analysis.md`` (per-model
     tables), ``paper.md`` (the paper's tables and verdicts) and, with
     ``plots``, PNG figures into ``out_dir``. Returns the report dict.
+
+    Examples
+    --------
+    Two tiny untrained checkpoints of the paper's family, one and two heads
+    (needs PyTorch), one sample each, without figures:
+
+    >>> import tempfile
+    >>> import pytest; torch = pytest.importorskip("torch")
+    >>> from dagtheory.torch import PaperTransformer
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> checkpoints, out = Path(folder.name) / "checkpoints", Path(folder.name) / "report"
+    >>> checkpoints.mkdir()
+    >>> for heads in (1, 2):
+    ...     model = PaperTransformer(vocab_size=16, d_model=8, n_heads=heads, n_layers=2, d_mlp=16,
+    ...                              max_len=6)
+    ...     torch.save(model.state_dict(), checkpoints / f"{heads}_heads_copy.pt")
+    >>> report = reproduce_paper(checkpoints, out, samples=1, horizon=10, plots=False)
+    >>> [(m["name"], m["heads"], m["layers_count"]) for m in report["models"]]
+    [('1_heads_copy', 1, 2), ('2_heads_copy', 2, 2)]
+    >>> sorted(p.name for p in out.iterdir())
+    ['analysis.md', 'paper.md', 'report.json']
+    >>> print((out / "paper.md").read_text().splitlines()[0])
+    # The paper's experiment, reproduced
+    >>> folder.cleanup()
     """
     checkpoints, out_dir = Path(checkpoints), Path(out_dir)
     paths = sorted((p for p in checkpoints.glob("*_heads_*.pt") if _PAPER_NAME.match(p.stem)),
                    key=lambda p: (_PAPER_NAME.match(p.stem).group(2), int(_PAPER_NAME.match(p.stem).group(1))))
     if not paths:
         raise InvalidInputError(f"no checkpoints named like '4_heads_copy.pt' in {checkpoints}")
-    report = analyze_inputs(paths, seed=seed, samples=samples, **options)
+    report = analyze_inputs(paths, seed=seed, samples=samples, gamma=gamma, **options)
     write_text(out_dir / "report.json", to_json(report) + "\n")
     write_text(out_dir / "analysis.md", markdown_report(report))
     write_text(out_dir / "paper.md", paper_tables(report))

@@ -79,6 +79,8 @@ def to_jsonable(value):
     """
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return to_jsonable(value[()])
     if isinstance(value, (list, tuple, np.ndarray)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, Fraction):
@@ -93,7 +95,22 @@ def to_jsonable(value):
 
 
 def to_json(report):
-    """The report as indented JSON text."""
+    """The report as indented JSON text.
+
+    Examples
+    --------
+    >>> print(to_json({"ratio": Fraction(10, 9), "t": np.int64(3), "T": math.inf}))
+    {
+      "ratio": {
+        "exact": "10/9",
+        "float": 1.1111111111111112
+      },
+      "t": 3,
+      "T": "inf"
+    }
+    >>> json.loads(to_json(example2_report()))["ratio"]["exact"]
+    '10/9'
+    """
     return json.dumps(to_jsonable(report), indent=2, ensure_ascii=False)
 
 
@@ -146,7 +163,22 @@ def _node_name(node):
 
 
 def example2_table(report):
-    """Plain-text rendering of :func:`example2_report`."""
+    """Plain-text rendering of :func:`example2_report`.
+
+    Examples
+    --------
+    >>> print(example2_table(example2_report(horizon=20)))
+    Example 2 (theory §2): sources u, v, w = 0, 1, 2; sink τ = 3; weights (1/2, 1/2)
+    <BLANKLINE>
+    operator  minimax fidelity (K = 20)            node   step  minimax fidelity (K = inf)  node
+    --------  -----------------------------------  -----  ----  --------------------------  -----
+    head 1    3/8 (0.375)                          1 (v)  3     3/8 (0.375)                 1 (v)
+    head 2    871696090/3486784401 (0.2499999971)  0 (u)  20    1/4 (0.25), a limit         0 (u)
+    combined  5/12 (0.4166666667)                  2 (w)  1     5/12 (0.4166666667)         2 (w)
+    <BLANKLINE>
+    ratio ρ = combined / best head (head 1) = 10/9 (1.111111111): the system amplifies
+    at the infinite horizon ρ = 10/9 (1.111111111)
+    """
     headers = ["operator", f"minimax fidelity (K = {report['horizon']})", "node", "step",
                "minimax fidelity (K = inf)", "node"]
     rows = []
@@ -194,7 +226,21 @@ def mixing_example_report(eps=Fraction(1, 4)):
 
 
 def mixing_example_table(report):
-    """Plain-text rendering of :func:`mixing_example_report`."""
+    """Plain-text rendering of :func:`mixing_example_report`.
+
+    Examples
+    --------
+    >>> print(mixing_example_table(mixing_example_report()))
+    Mixing instance (theory §3) (ε = 1/4): the mixture mixes faster than either head
+    <BLANKLINE>
+    walk                T_mix  d(T_mix)                       d(T_mix - 1)                 p            L  M1 bound  M2 bound
+    ------------------  -----  -----------------------------  ---------------------------  -----------  -  --------  --------
+    head 1              10     55721/262144 (0.2125587463)    18147/65536 (0.2769012451)   1/4 (0.25)   3  15        45
+    head 2              10     55721/262144 (0.2125587463)    18147/65536 (0.2769012451)   1/4 (0.25)   3  15        45
+    mixture (1/2, 1/2)  7      663971/3145728 (0.2110706965)  39213/131072 (0.2991714478)  3/8 (0.375)  3  10        30
+    <BLANKLINE>
+    Theorem M3: p̄ = 1/4 (0.25), T_mix(P̄) <= 45
+    """
     headers = ["walk", "T_mix", "d(T_mix)", "d(T_mix - 1)", "p", "L", "M1 bound", "M2 bound"]
     rows = [[r["walk"], r["mixing_time"], r["distance_at_mixing"], r["distance_before"], r["p"],
              r["depth"], r["binomial_bound"], r["closed_form_bound"]] for r in report["walks"]]

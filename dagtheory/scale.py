@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_steps
-from .analysis import LayerAnalysis
+from .analysis import SETTINGS as ANALYSIS_SETTINGS, LayerAnalysis
 from .exceptions import InvalidInputError, InvalidTypeError, MissingDependencyError, SchedulerError
 from .experiment import (
     _analyze_attention,
@@ -156,20 +156,22 @@ def merge_analyses(analyses):
                 f"analysis {index} has (layers, heads) = {np.shape(analysis.weights)[1:]}, "
                 f"analysis 0 has {np.shape(first.weights)[1:]}"
             )
-        if (analysis.horizon, analysis.eps) != (first.horizon, first.eps):
+        if (analysis.horizon, analysis.eps, analysis.gamma) != (first.horizon, first.eps, first.gamma):
             raise InvalidInputError(
-                f"analysis {index} has horizon {analysis.horizon} and eps {analysis.eps}, "
-                f"analysis 0 has horizon {first.horizon} and eps {first.eps}"
+                f"analysis {index} has horizon {analysis.horizon}, eps {analysis.eps} and gamma "
+                f"{analysis.gamma}, analysis 0 has horizon {first.horizon}, eps {first.eps} and gamma "
+                f"{first.gamma}"
             )
     arrays = {f.name: np.concatenate([np.asarray(getattr(a, f.name)) for a in analyses])
-              for f in fields(LayerAnalysis) if f.name not in ("horizon", "eps")}
-    return LayerAnalysis(**arrays, horizon=first.horizon, eps=first.eps)
+              for f in fields(LayerAnalysis)
+              if f.name not in ANALYSIS_SETTINGS and getattr(first, f.name) is not None}
+    return LayerAnalysis(**arrays, horizon=first.horizon, eps=first.eps, gamma=first.gamma)
 
 
 def analyze_at_scale(paths, *, scheduler=None, workers=None, chunk_samples=DEFAULT_CHUNK_SAMPLES,
                      progress=None, connect_timeout=DEFAULT_CONNECT_TIMEOUT, heads=None, tokens=None,
                      seed=0, samples=1, seq_len=None, weights="learned", horizon=100, eps=0.25,
-                     max_steps=100_000, backend=None, device=None):
+                     max_steps=100_000, backend=None, device=None, gamma=None):
     """:func:`dagtheory.experiment.analyze_inputs`, as tasks run by Dask; the same report.
 
     Parameters
@@ -203,7 +205,7 @@ def analyze_at_scale(paths, *, scheduler=None, workers=None, chunk_samples=DEFAU
         it no bar is shown.
     connect_timeout : float, keyword-only
         Seconds to wait for the scheduler at an address (default 10).
-    heads, tokens, seed, samples, seq_len, weights, horizon, eps, max_steps, backend, device
+    heads, tokens, seed, samples, seq_len, weights, horizon, eps, max_steps, backend, device, gamma
         As for :func:`dagtheory.experiment.analyze_input`.
 
     Returns
@@ -245,7 +247,7 @@ def analyze_at_scale(paths, *, scheduler=None, workers=None, chunk_samples=DEFAU
     paths = list(paths)
     options = {"tokens": tokens, "seed": seed, "samples": samples, "seq_len": seq_len, "weights": weights,
                "horizon": horizon, "eps": eps, "max_steps": max_steps, "backend": backend,
-               "device": device}
+               "device": device, "gamma": gamma}
     with _scheduler_runner(scheduler, workers, connect_timeout) as (run, capture):
         task_options = {key: value for key, value in options.items() if key != "tokens"}
         task_options["capture_warnings"] = capture
@@ -338,7 +340,7 @@ def _analyze_chunk(prepared, chunk, options):
             source = f"{chunk.source}, samples {chunk.start} to {chunk.stop - 1}"
         analysis = _analyze_attention(source, attention, prepared.used, options["horizon"], options["eps"],
                                       options["max_steps"], backend=options.get("backend"),
-                                      device=options.get("device"))
+                                      device=options.get("device"), gamma=options.get("gamma"))
     carried = prepared.caught if chunk.start == 0 else ()
     return _ChunkResult(analysis, prepared.kind, int(np.shape(attention)[-1]), _weights_kind(prepared.used),
                         prepared.note, carried + tuple(caught))

@@ -31,7 +31,9 @@ UNIFORM = np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None]
 
 #: Fields of shape (S, L, H); every other array field has shape (S, L).
 PER_HEAD_FIELDS = ("weights", "head_fidelity")
-ARRAY_FIELDS = tuple(f.name for f in fields(LayerAnalysis) if f.name not in ("horizon", "eps"))
+STACK_FIELDS = ("stack_signal", "stack_fidelity", "stack_minimax", "stack_node")
+ARRAY_FIELDS = tuple(f.name for f in fields(LayerAnalysis)
+                     if f.name not in ("horizon", "eps", "gamma") + STACK_FIELDS)
 
 
 def causal_softmax(rng, shape, scale=2.0):
@@ -440,3 +442,55 @@ def test_amplifies_share():
     assert ratios[1] == 1.0
     np.testing.assert_allclose(result.amplification[:, 0], ratios, rtol=1e-13)
     assert summarize(result)["amplifies_share"][0] == pytest.approx(2 / 3)
+
+
+# §4 across the stack (gamma): the analyzer's depth numbers are those of depth_signal on the
+# stack of combined operators Δ̄(β) of each sample.
+
+
+def test_stack_fields_are_absent_without_gamma(batch):
+    _, _, result = batch
+    assert all(getattr(result, name) is None for name in STACK_FIELDS) and result.gamma is None
+    assert not set(STACK_FIELDS) & set(result.sample(0))
+
+
+def test_stack_fields_match_depth_signal_per_sample(batch):
+    attention, importances, _ = batch
+    result = analyze_attention(attention, importances, horizon=HORIZON, gamma=0.5)
+    assert result.gamma == 0.5
+    assert np.shape(result.stack_signal) == (SAMPLES, LAYERS, TOKENS)
+    assert np.shape(result.stack_fidelity) == (SAMPLES, TOKENS)
+    alpha = importances / importances.sum(axis=-1, keepdims=True)
+    for sample in range(SAMPLES):
+        # An independent path: explicit rollout products R^(ℓ)…R^(1) of each sample's layers.
+        product = np.eye(TOKENS)
+        for layer in range(LAYERS):
+            combined = np.einsum("h,hij->ij", alpha[layer], attention[sample, layer])
+            product = (0.5 * np.eye(TOKENS) + 0.5 * combined) @ product
+            np.testing.assert_allclose(result.stack_signal[sample, layer], product[-1], rtol=1e-12, atol=1e-15)
+        expected = dt.depth_signal(np.einsum("lh,lhij->lij", alpha, attention[sample]), 0.5)
+        np.testing.assert_allclose(result.stack_fidelity[sample], expected.fidelity, rtol=1e-13)
+        assert result.stack_minimax[sample] == pytest.approx(expected.minimax, rel=1e-13)
+        assert result.stack_node[sample] == expected.node
+
+
+def test_stack_of_example2_repeated_with_gamma_one_is_section2():
+    # With γ = 1 and the same layer twice, S^(ℓ) = [Ā^ℓ]_(τ,·) is §2's S_ℓ (computed exactly):
+    # S_1 = (0, 1/6, 5/12, 5/12) is the sink's row of Ā(1/2, 1/2).
+    system = paper_example2()
+    heads = np.asarray(system.attention, dtype=float)
+    result = analyze_attention(np.stack([heads, heads]), horizon=20, gamma=1)
+    exact = dt.signal_curves(system.combined(), horizon=2)
+    assert [str(x) for x in exact[0]] == ["0", "1/6", "5/12", "5/12"]
+    np.testing.assert_allclose(result.stack_signal[0], np.asarray(exact, dtype=float), rtol=1e-15, atol=1e-16)
+    # S_2 = (1/9, 53/144, 25/72, 25/144): depth fidelity (1/9, 53/144, 5/12) over u, v, w.
+    assert [str(x) for x in exact[1]] == ["1/9", "53/144", "25/72", "25/144"]
+    np.testing.assert_allclose(result.stack_fidelity[0, :-1], [1 / 9, 53 / 144, 5 / 12], rtol=1e-15)
+    assert result.stack_minimax[0] == pytest.approx(1 / 9, rel=1e-15) and result.stack_node[0] == 0
+
+
+@pytest.mark.parametrize("gamma", [0, 1.5, float("nan"), "half"])
+def test_bad_gamma_is_refused_before_any_work(gamma):
+    heads = np.asarray(paper_example2().attention, dtype=float)
+    with pytest.raises(ValueError, match="gamma"):
+        analyze_attention(heads, horizon=20, gamma=gamma)

@@ -151,3 +151,45 @@ def test_analyze_refuses_an_unavailable_device(tmp_path, capsys):
     np.save(path, np.array([[[1.0, 0.0], [0.5, 0.5]]]))
     assert main(["analyze", str(path), "--backend", "torch", "--device", "cuda"]) == 2
     assert "device 'cuda' is not available" in capsys.readouterr().err
+
+
+def test_example2_plot_writes_the_figure3_panels(tmp_path, capsys):
+    from dagtheory.cli import _example2_panels
+
+    assert main(["example2", "--plot", str(tmp_path / "figure3")]) == 0
+    assert "10/9" in capsys.readouterr().out
+    names = sorted(p.name for p in (tmp_path / "figure3").iterdir())
+    assert names == ["example2.png", "example2_combined.png", "example2_head1.png", "example2_head2.png"]
+    assert all((tmp_path / "figure3" / n).read_bytes()[:4] == b"\x89PNG" for n in names)
+    # Each single panel's φ_min line sits at the theory's value (§2 Example 2, K = 20).
+    levels = {name: [line for line in figure.axes[0].get_lines() if line.get_gid() == "minimax"][0].get_ydata()[0]
+              for name, figure in _example2_panels(20).items() if name != "example2"}
+    assert levels["example2_head1"] == 3 / 8 and levels["example2_combined"] == pytest.approx(5 / 12, abs=1e-15)
+    assert levels["example2_head2"] == pytest.approx(871696090 / 3486784401, abs=1e-15)
+
+
+def test_analyze_depth_and_report_on_two_checkpoints(checkpoints, tmp_path, capsys):
+    pytest.importorskip("markdown")
+    out = tmp_path / "report"
+    argv = [str(checkpoints / "1_heads_copy.pt"), str(checkpoints / "4_heads_copy.pt"), "--seq-len", "12",
+            "--horizon", "20", "--samples", "2", "--depth", "--report", str(out), "--json", str(tmp_path / "r.json")]
+    assert main(["analyze", *argv]) == 0
+    text = capsys.readouterr().out
+    assert text.count("### Across the stack (§4, γ = 0.5)") == 2 and "models compared (§4)" in text
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["settings"]["gamma"] == 0.5
+    assert [len(m["depth"]["fidelity"]["mean"]) for m in report["models"]] == [12, 12]
+    figures = {p.name for p in (out / "figures").iterdir()}
+    assert {"bars_copy_minimax_fidelity.png", "4_heads_copy_attention_layer3.png", "1_heads_copy_depth.png",
+            "4_heads_copy_absorption_layer0.png", "1_heads_copy_signal_layer2.png"} <= figures
+    assert len(figures) == 4 + 2 * (4 * 3 + 1)
+    index = (out / "index.md").read_text()
+    assert "# The paper's comparisons" in index and "Across the stack: depth fidelity" in index
+
+
+@pytest.mark.parametrize("gamma", ["0", "1.5", "x"])
+def test_analyze_refuses_a_bad_gamma(gamma, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", str(tmp_path / "missing.npy"), "--gamma", gamma])
+    assert exit_info.value.code == 2
+    assert "expected a number in (0, 1]" in capsys.readouterr().err

@@ -212,7 +212,7 @@ def test_report_structure(npy_path, npz_path):
     assert set(report) == {"dagtheory_version", "settings", "models"}
     assert report["dagtheory_version"] == dagtheory.__version__
     assert report["settings"] == {"horizon": 20, "eps": 0.25, "weights": "learned", "seed": 0,
-                                  "samples": 1, "max_steps": 100_000, "backend": "numpy"}
+                                  "samples": 1, "max_steps": 100_000, "backend": "numpy", "gamma": None}
     assert [m["name"] for m in report["models"]] == ["exported", "with_weights"]
     for model in report["models"]:
         assert (model["kind"], model["layers_count"], model["heads"], model["tokens"],
@@ -595,3 +595,16 @@ def test_verdict_words(wins, total, expected):
     from dagtheory.experiment import _verdict
 
     assert _verdict(wins, total) == expected
+
+
+def test_paper_tables_name_the_horizon_and_eps_of_the_run(tmp_path):
+    from dagtheory.examples import paper_example2
+
+    heads = np.asarray(paper_example2().attention, dtype=float)
+    np.save(tmp_path / "1_heads_toy.npy", heads[:1])
+    np.save(tmp_path / "2_heads_toy.npy", heads)
+    report = analyze_inputs([tmp_path / "1_heads_toy.npy", tmp_path / "2_heads_toy.npy"], horizon=20, eps=0.1)
+    text = paper_tables(report)
+    assert "### Mixing time T_mix(1/10) of P̄(α) (§3)" in text
+    assert "### Minimax fidelity φ_min^20, non-sink sources (§2)" in text
+    assert "array, 1 layer × 1 head, T = 4" in markdown_report(report)

@@ -97,11 +97,15 @@ def test_sample_chunks_refuse_bad_sizes():
 
 def test_merged_chunks_equal_one_pass():
     attention = causal_softmax(np.random.default_rng(1), (SAMPLES, LAYERS, HEADS, TOKENS, TOKENS))
-    whole = analyze_attention(attention, horizon=30)
-    merged = merge_analyses([analyze_attention(attention[start:stop], horizon=30)
-                             for start, stop in sample_chunks(SAMPLES, 2)])
-    for name, value in vars(whole).items():
-        assert np.array_equal(getattr(merged, name), value, equal_nan=True), name
+    for gamma in (None, 0.5):
+        whole = analyze_attention(attention, horizon=30, gamma=gamma)
+        merged = merge_analyses([analyze_attention(attention[start:stop], horizon=30, gamma=gamma)
+                                 for start, stop in sample_chunks(SAMPLES, 2)])
+        for name, value in vars(whole).items():
+            if value is None:
+                assert getattr(merged, name) is None, name
+            else:
+                assert np.array_equal(getattr(merged, name), value, equal_nan=True), name
 
 
 def test_merge_refuses_mismatched_analyses():
