@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.dagtheory-installed
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench docs venv clean
 
 demo: $(STAMP)
 	@$(BIN)/dagtheory demo --out demo-report
@@ -15,6 +15,10 @@ test: $(STAMP)
 # Benchmarks against the baselines (tens of minutes; run on a quiet machine): BENCHMARKS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The documentation site (mkdocs.yml) into site/; warnings are errors.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 venv: $(STAMP)
 
@@ -28,4 +32,4 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info site
