@@ -29,6 +29,7 @@ from .exceptions import InvalidInputError, InvalidTypeError
 __all__ = [
     "DEFAULT_ATOL",
     "as_array",
+    "check_atol",
     "check_attention",
     "check_walk",
     "check_weights",
@@ -89,12 +90,24 @@ def _classify_object_array(array, name):
                     f"{name} holds {value!r} (type {type(value).__name__}) at index "
                     f"{tuple(int(i) for i in index)}; entries must be real numbers"
                 )
+            _check_float_range(value, name, np.unravel_index(position, array.shape))
         return None
     out = np.empty(array.shape, dtype=object)
     for position, value in enumerate(flat):
         index = tuple(int(i) for i in np.unravel_index(position, array.shape))
         out[index] = _to_fraction(value, name, index)
     return out
+
+
+def _check_float_range(value, name, index):
+    """Refuse a real number (a Python int of any size) that float64 cannot hold."""
+    try:
+        float(value)
+    except OverflowError as err:
+        raise InvalidInputError(
+            f"{name} holds {value!r} at index {tuple(int(i) for i in index)}, too large "
+            "for float64 (not finite)"
+        ) from err
 
 
 def as_array(value, name="A"):
@@ -228,7 +241,8 @@ def _first_off_triangle(array, *, upper):
 
 
 def _check_rows(array, name, atol, batch_label, *, owned=False):
-    sums = array.sum(axis=-1)
+    with np.errstate(over="ignore"):  # a sum that overflows is inf, refused below
+        sums = array.sum(axis=-1)
     if is_exact(array):
         bad = sums != 1
     else:
@@ -287,6 +301,7 @@ def check_attention(value, *, name="A", atol=DEFAULT_ATOL, batch_label="batch", 
     ...
     dagtheory.exceptions.InvalidInputError: A is not causal: mass above the diagonal at row 0, column 1 (value 0.5)
     """
+    atol = check_atol(atol)
     array = as_array(value, name)
     _check_square(array, name, min_n)
     _check_entries(array, name, batch_label)
@@ -312,6 +327,7 @@ def check_walk(value, *, name="P", atol=DEFAULT_ATOL, batch_label="batch"):
     ...
     dagtheory.exceptions.InvalidInputError: P is not a forward walk: mass below the diagonal at row 1, column 0 (value 0.5); a walk moves only to later tokens. For attention A use SinkDAG.from_attention(A) or forward_walk(A)
     """
+    atol = check_atol(atol)
     array = as_array(value, name)
     _check_square(array, name, 2)
     _check_entries(array, name, batch_label)
@@ -353,6 +369,10 @@ def check_weights(value, count, *, exact, name="weights"):
     if (array < 0).any():
         where = _first(array < 0)
         raise InvalidInputError(f"{name} has a negative entry {_format(array[where])} at index {_idx(where)}")
+    if not is_exact(array):
+        # Scale each vector by its largest entry first, so that the sum cannot overflow.
+        peak = array.max(axis=-1, keepdims=True)
+        array = np.divide(array, peak, out=np.zeros_like(array), where=peak > 0)
     total = array.sum(axis=-1, keepdims=True)
     if np.any(total == 0):
         raise InvalidInputError(f"{name} are all zero; at least one head needs positive weight")
@@ -375,6 +395,15 @@ def _exact_weights(value, name):
 
 def _idx(where):
     return int(where[0]) if len(where) == 1 else tuple(int(i) for i in where)
+
+
+def check_atol(atol):
+    """The row-sum tolerance ``0 <= atol < 1``: an accepted row then has a positive sum to divide by."""
+    if isinstance(atol, (bool, np.bool_)) or not isinstance(atol, numbers.Real):
+        raise InvalidTypeError(f"atol must be a real number; got {atol!r}")
+    if not 0 <= atol < 1:
+        raise InvalidInputError(f"atol must lie in [0, 1); got {atol!r}")
+    return float(atol)
 
 
 def check_horizon(horizon, *, allow_none=True):

@@ -204,6 +204,9 @@ def longest_paths_to_sink(edges):
     array([ 2,  1, -1,  0])
     """
     edges = np.asarray(edges, dtype=bool)
+    if edges.ndim < 2 or edges.shape[-1] != edges.shape[-2] or edges.shape[-1] == 0:
+        raise InvalidInputError(
+            f"edges must be a square boolean array, shape (..., n, n) with n >= 1; got shape {edges.shape}")
     n = edges.shape[-1]
     longest = np.full(edges.shape[:-1], -1, dtype=np.int64)
     longest[..., n - 1] = 0

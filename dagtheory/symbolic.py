@@ -35,6 +35,7 @@ from typing import Optional
 import numpy as np
 import sympy
 
+from ._validation import check_attention
 from .exceptions import InvalidInputError, InvalidTypeError
 from .graph import HeadSystem, SinkDAG
 
@@ -319,7 +320,9 @@ def _single_head(attention):
     if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] < 2:
         raise InvalidInputError(
             f"attention must be one head of shape (n, n) with n >= 2; got shape {array.shape}")
-    return sympy.Matrix(_exact_stack(array, "attention").tolist())
+    exact = _exact_stack(array, "attention")
+    check_attention(exact, name="attention")  # causal, non-negative, rows summing to exactly 1
+    return sympy.Matrix(exact.tolist())
 
 
 def _jordan_power(J, t):

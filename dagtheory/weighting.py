@@ -10,6 +10,8 @@ maximizes), and the exact mixing time (§3).
 
 import numpy as np
 
+from ._validation import check_weights
+from .exceptions import InvalidTypeError
 from .fidelity import minimax_fidelity
 from .graph import HeadSystem
 from .markov import closed_form_bound, forward_probability, mixing_time
@@ -20,7 +22,7 @@ __all__ = ["weights_report", "weights_table"]
 
 
 def _row(system, label, weights, horizon, eps):
-    weights = np.asarray(weights, dtype=float)
+    weights = check_weights(weights, system.H, exact=False, name=label)
     fidelity = minimax_fidelity(system.combined(weights), horizon)
     p_bar = float((weights * np.asarray(forward_probability(system.walks), dtype=float)).sum())
     mixture = system.mixture_walk(weights)
@@ -79,6 +81,10 @@ def weights_report(system, *, learned=None, horizon=100, method="sgp", eps=0.25,
     >>> round(report["gain"], 4), report["upper_bound"]
     (0.0131, None)
     """
+    if not isinstance(system, HeadSystem):
+        raise InvalidTypeError(
+            f"weights_report takes a HeadSystem; got {type(system).__name__}. "
+            "Build one with HeadSystem(attention) from an (H, n, n) array")
     base = HeadSystem(np.asarray(system.attention, dtype=float)) if system.is_exact else system
     optimum = optimal_fidelity_weights(base, horizon, method=method, starts=8,
                                        time_limit=time_limit)
