@@ -18,6 +18,7 @@ from .exceptions import (
     InvalidInputError,
     InvalidTypeError,
     MissingDependencyError,
+    ResourceLimitError,
     SchedulerError,
     TrappedNodeWarning,
     ZeroColumnError,
@@ -54,6 +55,7 @@ from .markov import (
     mixture_mixing_bound,
     trapped_nodes,
 )
+from .resources import get_memory_limit, memory_limit, set_memory_limit
 
 __all__ = [
     "__version__",
@@ -93,6 +95,10 @@ __all__ = [
     "attention_flow",
     "MissingDependencyError",
     "SchedulerError",
+    "ResourceLimitError",
+    "get_memory_limit",
+    "set_memory_limit",
+    "memory_limit",
     "DagTheoryWarning",
     "TrappedNodeWarning",
     "ConvergenceWarning",

@@ -29,6 +29,7 @@ from ._validation import check_attention, check_eps, check_gamma, check_horizon,
 from .exceptions import InvalidInputError
 from ._backend import choose_engine
 from .depth import depth_signal
+from .resources import require_memory
 from .fidelity import _amplification
 from .graph import mixture_walk_of_heads
 from .markov import _head_forward_probability, _hitting_times, _mixing_bound, _mixing_time, closed_form_bound
@@ -164,7 +165,7 @@ def _weights(weights, shape):
     samples, layers, heads = shape[:3]
     if weights is None:
         return np.full((samples, layers, heads), 1.0 / heads)
-    array = check_weights(np.asarray(weights, dtype=float), heads, exact=False)
+    array = check_weights(weights, heads, exact=False)
     if array.ndim > 2:
         raise InvalidInputError(f"weights must have shape ({heads},) or ({layers}, {heads}); got {array.shape}")
     if array.ndim == 2 and array.shape[0] != layers:
@@ -243,6 +244,7 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
     >>> result.stack_signal.shape, round(float(result.stack_minimax[0]), 6), int(result.stack_node[0])
     ((1, 2, 4), 0.111111, 0)
     """
+    _require_analysis_memory(attention)
     stack = _stack(attention)
     horizon = check_horizon(horizon, allow_none=False)
     eps = check_eps(eps, exact=False)
@@ -271,6 +273,22 @@ def analyze_attention(attention, weights=None, *, horizon=100, eps=0.25,
         horizon=horizon, eps=eps,
         **_stack_numbers(combined, gamma),
     )
+
+
+#: Peak working memory of :func:`analyze_attention`, in float64 ``(T, T)`` matrices per sample and
+#: layer, beyond one float64 copy of the input (5.1–5.3 measured with tracemalloc; docs/guarantees.md).
+ANALYSIS_MATRICES = 6
+
+
+def _require_analysis_memory(attention):
+    """Refuse attention whose analysis would need more memory than the limit, before any copy."""
+    shape = tuple(int(size) for size in np.shape(attention))
+    if len(shape) < 3:
+        return  # _stack names the wrong shape
+    tokens, layers = shape[-1], math.prod(shape[:-3])
+    needed = 8 * (math.prod(shape) + ANALYSIS_MATRICES * layers * tokens * tokens)
+    require_memory(needed, f"analyze_attention on attention of shape {shape}",
+                   hint="analyze fewer samples or layers at a time (dagtheory analyze --chunk-samples)")
 
 
 def _stack_numbers(combined, gamma):

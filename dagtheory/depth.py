@@ -21,6 +21,7 @@ multiplies by ``R^{(ℓ-j)}``, so ``L`` steps of one batched matrix–vector
 product give every ``S^{(ℓ)}``.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from ._arith import one_like, row_times, scalar, zero_like
 from ._validation import check_attention, check_gamma, check_sources, is_exact
 from .exceptions import InvalidInputError
 from .graph import HeadSystem, SinkDAG
+from .resources import require_memory
 
 __all__ = ["DepthSignal", "depth_signal", "attention_flow"]
 
@@ -77,6 +79,11 @@ class DepthSignal:
 
 def _operators(layers):
     """Validated combined operators ``(..., L, n, n)`` from an array or a list of systems."""
+    if not isinstance(layers, (list, tuple)):
+        shape = tuple(int(size) for size in np.shape(layers))
+        # The validated copy, the residual operators and one temporary of their size.
+        require_memory(3 * 8 * math.prod(shape), f"depth_signal on layers of shape {shape}",
+                       hint="analyze fewer samples at a time")
     if isinstance(layers, (list, tuple)) and layers and all(
             isinstance(item, (HeadSystem, SinkDAG)) for item in layers):
         stack = [item.combined().diffusion if isinstance(item, HeadSystem) else item.diffusion

@@ -14,6 +14,7 @@ __all__ = [
     "ConvergenceError",
     "MissingDependencyError",
     "SchedulerError",
+    "ResourceLimitError",
     "DagTheoryWarning",
     "TrappedNodeWarning",
     "ConvergenceWarning",
@@ -58,3 +59,11 @@ class MissingDependencyError(DagTheoryError, ImportError):
 
 class SchedulerError(DagTheoryError, ConnectionError):
     """No Dask scheduler answered at the address given."""
+
+
+class ResourceLimitError(DagTheoryError, MemoryError):
+    """The work would need more memory than the limit allows (see :mod:`dagtheory.resources`).
+
+    Raised before anything large is allocated; the message gives the estimated
+    size and the limit.
+    """

@@ -40,6 +40,7 @@ from ._backend import EXACT_OR_FLOAT64, choose_engine
 from ._validation import check_attention, check_horizon, check_sources, check_steps, check_weights, is_exact
 from .exceptions import ConvergenceWarning, InvalidInputError
 from .graph import HeadSystem, SinkDAG, longest_paths_to_sink
+from .resources import require_curves_memory
 
 __all__ = [
     "NOT_ATTAINED",
@@ -270,6 +271,7 @@ def signal_curves(op, horizon, *, backend=None, device=None, dtype=None):
     """
     diffusion = _diffusion(op)
     steps = check_horizon(horizon, allow_none=False)
+    require_curves_memory(diffusion.shape, steps, "signal_curves")
     engine = choose_engine(op, backend, device, dtype, exact=is_exact(diffusion))
     rows = _signal_rows(engine.put(diffusion), steps)
     return np.stack([engine.get(row) for row in rows], axis=-2)

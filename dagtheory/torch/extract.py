@@ -27,6 +27,7 @@ from torch import nn
 
 from ..exceptions import InvalidInputError, InvalidTypeError
 from ..graph import learned_head_weights as _weights_from_out_proj
+from ..resources import require_memory
 from .model import PaperTransformer
 
 __all__ = ["extract_attention", "learned_head_weights"]
@@ -152,6 +153,30 @@ def _limits(model):
     lengths = [getattr(config, name, None) for name in ("n_positions", "max_position_embeddings")]
     lengths = [n for n in lengths if _is_int(n)]
     return (vocab_size if _is_int(vocab_size) else None), (lengths[0] if lengths else None)
+
+
+def _layers_and_heads(model):
+    """``(L, H)`` of a PaperTransformer or a HuggingFace model; ``None`` where the config does not say."""
+    if isinstance(model, PaperTransformer):
+        return model.config["n_layers"], model.config["n_heads"]
+    if not _is_huggingface(model):
+        return None
+    config = model.config
+    layers = [getattr(config, name, None) for name in ("num_hidden_layers", "n_layer")]
+    heads = [getattr(config, name, None) for name in ("num_attention_heads", "n_head")]
+    layers, heads = [n for n in layers if _is_int(n)], [n for n in heads if _is_int(n)]
+    return (layers[0], heads[0]) if layers and heads else None
+
+
+def _require_extraction_memory(model, batch_shape):
+    """Refuse before running the model when its attention, kept in float32 and float64, exceeds the limit."""
+    sizes = _layers_and_heads(model)
+    if sizes is None:
+        return
+    (samples, length), (layers, heads) = batch_shape, sizes
+    require_memory((4 + 8) * samples * layers * heads * length * length,
+                   f"extract_attention of {samples} sequence(s) of {length} tokens from {layers} layers × "
+                   f"{heads} heads", hint="extract fewer or shorter sequences at a time")
 
 
 def _paper_attention(model, tokens):
@@ -294,6 +319,7 @@ def extract_attention(model, tokens):
         _check_length(tokens, max_len)
     single = tokens.ndim == 1
     batch = tokens.unsqueeze(0) if single else tokens
+    _require_extraction_memory(model, tuple(batch.shape))
     if isinstance(model, PaperTransformer):
         run = _paper_attention
     elif _is_huggingface(model):
