@@ -38,8 +38,9 @@ from ._arith import (leave_mass, matrix_times_column, max_last, one_like, scalar
                      zeros_like_rows)
 from ._backend import EXACT_OR_FLOAT64, choose_engine
 from ._validation import check_eps, check_steps, check_walk, is_exact
-from .exceptions import ConvergenceError, InvalidInputError, TrappedNodeWarning
+from .exceptions import ConvergenceError, InvalidInputError, InvalidTypeError, TrappedNodeWarning
 from .graph import HeadSystem, SinkDAG, forward_walk, longest_paths_to_sink
+from .resources import require_curves_memory, require_memory
 
 __all__ = [
     "MixingBound",
@@ -158,6 +159,20 @@ def _cdf_columns(walk, steps):
         yield columns
 
 
+def _miss_columns(walk, steps):
+    """Yield the miss probabilities ``1 - F_t = P (1 - F_{t-1})`` for ``t = 1..steps``.
+
+    ``P`` is row-stochastic, so this is ``1 - F_t`` without the cancellation of
+    subtracting ``F_t`` from 1: a product of non-negative numbers keeps its
+    relative accuracy, so distances far below the unit roundoff (``1e-300``)
+    come out right instead of as 0.
+    """
+    columns = one_like(walk) - unit_rows(walk, -1)
+    for _ in range(steps):
+        columns = matrix_times_column(walk, columns)
+        yield columns
+
+
 def absorption_cdf(P, t_max, *, backend=None, device=None, dtype=None):
     """The absorption CDF ``F_t(j) = [P^t]_{j, τ}`` for ``t = 0..t_max`` (§3).
 
@@ -184,6 +199,7 @@ def absorption_cdf(P, t_max, *, backend=None, device=None, dtype=None):
     """
     walk = _walk(P)
     steps = check_steps(t_max, name="t_max")
+    require_curves_memory(walk.shape, steps + 1, "absorption_cdf")
     engine = choose_engine(P, backend, device, dtype, exact=is_exact(walk))
     operator = engine.put(walk)
     columns = [unit_rows(operator, -1), *_cdf_columns(operator, steps)]
@@ -204,13 +220,24 @@ def distance_to_sink(P, t_max, *, backend=None, device=None, dtype=None):
     -------
     ndarray, shape (..., t_max + 1)
 
+    Notes
+    -----
+    The miss probabilities ``1 - F_t = P (1 - F_{t-1})`` are iterated
+    directly (non-negative products, no subtraction from 1), so ``d(t)`` keeps
+    its relative accuracy far below the unit roundoff.
+
     Examples
     --------
     >>> distance_to_sink([[0.5, 0.5], [0.0, 1.0]], 3)
     array([1.   , 0.5  , 0.25 , 0.125])
     """
-    cdf = absorption_cdf(P, t_max, backend=backend, device=device, dtype=dtype)
-    return (one_like(cdf) - cdf).max(axis=-1)
+    walk = _walk(P)
+    steps = check_steps(t_max, name="t_max")
+    engine = choose_engine(P, backend, device, dtype, exact=is_exact(walk))
+    operator = engine.put(walk)
+    start = one_like(walk) - unit_rows(operator, -1)
+    misses = np.stack([engine.get(c) for c in [start, *_miss_columns(operator, steps)]], axis=-2)
+    return misses.max(axis=-1)
 
 
 def _cut_off(walk):
@@ -273,8 +300,15 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"
 
     Notes
     -----
+    ``d(t)`` comes from the miss probabilities ``1 - F_t = P (1 - F_{t-1})``
+    (no subtraction from 1, so ``ε`` may be far below the unit roundoff).
     Walks of a batch that have mixed leave the iteration: once fewer than half
     of the walks being iterated are still above ``ε``, the rest continue alone.
+    A float walk still above ``ε`` after ``max(4096, 2n)`` steps (or surely
+    so, from its slowest node's staying probability) is finished by doubling
+    on its transient block in ``O(n³ log T)``, exactly; see
+    :func:`_doubling_mixing_times` and docs/performance.md. A ``T_mix`` in the
+    billions takes milliseconds.
 
     Examples
     --------
@@ -293,26 +327,43 @@ def mixing_time(P, eps=0.25, *, max_steps=DEFAULT_MAX_STEPS, over_budget="raise"
 
 
 def _mixing_time(walk, eps, max_steps, over_budget, engine=EXACT_OR_FLOAT64):
-    """:func:`mixing_time` of a validated walk stack."""
+    """:func:`mixing_time` of a validated walk stack.
+
+    The miss probabilities ``1 - F_t`` are iterated for at most
+    :func:`_doubling_after` steps; float walks still above ``ε`` then go to
+    :func:`_doubling_mixing_times` (``O(n³ log T)``). Exact walks iterate to
+    ``max_steps``.
+    """
     stuck = _cut_off(walk)
     never = stuck.any(axis=-1)
     if never.any():
         _warn_trapped(walk, stuck)
     result = np.where(never, math.inf, -1.0).reshape(-1)
+    counts = {}  # exact step counts beyond 2**53 from the doubling, for a single walk
     active = np.flatnonzero(result == -1)
     flat = walk.reshape((-1,) + walk.shape[-2:])
+    exact = is_exact(walk)
+    plain = max_steps if exact else min(max_steps, _doubling_after(walk.shape[-1]))
+    if not exact and plain < max_steps:
+        # Staying put at j for t steps has probability (1 - ℓ_j)^t, so d(t) > ε while
+        # t < ln ε / ln(1 - ℓ_j): walks that surely outlast the plain steps skip them.
+        active = active[_staying_steps(flat[active], eps) <= plain]
     operator = engine.put(flat[active])
-    columns = unit_rows(operator, -1)
-    one = one_like(walk)
-    for t in range(1, max_steps + 1):
+    columns = one_like(walk) - unit_rows(operator, -1)
+    for t in range(1, plain + 1):
         if not active.size:
             break
         columns = matrix_times_column(operator, columns)
-        mixed = engine.get(max_last(one - columns) <= eps)
+        mixed = engine.get(max_last(columns) <= eps)
         result[active[mixed & (result[active] == -1)]] = t
         if 2 * mixed.sum() >= active.size:
             keep = engine.put_mask(np.flatnonzero(~mixed))
             operator, columns, active = operator[keep], columns[keep], active[~mixed]
+    slow = np.flatnonzero(result == -1)
+    if slow.size and plain < max_steps:
+        times = _doubling_mixing_times(flat[slow], eps, max_steps, engine.dtype)
+        result[slow] = [-1.0 if time is None else float(time) for time in times]
+        counts = {int(i): time for i, time in zip(slow, times) if time is not None}
     result = result.reshape(walk.shape[:-2])
     if (result == -1).any() and over_budget == "nan":
         result = np.where(result == -1, math.nan, result)
@@ -323,8 +374,79 @@ def _mixing_time(walk, eps, max_steps, over_budget, engine=EXACT_OR_FLOAT64):
             f"{np.max(bound)}; raise max_steps to compute it"
         )
     if walk.ndim == 2:
-        return float(result) if not np.isfinite(result) else int(result)
+        return float(result) if not np.isfinite(result) else counts.get(0, int(result))
     return result
+
+
+#: Plain steps of :func:`mixing_time` before a slow float walk switches to doubling.
+DOUBLING_AFTER = 4096
+
+
+def _doubling_after(n):
+    """Plain steps before doubling: ``max(DOUBLING_AFTER, 2n)``.
+
+    By then the plain steps have cost ``2n³`` or more, the order of the
+    ``O(n³ log T)`` doubling itself, so the switch never costs much more than
+    the plain iteration would.
+    """
+    return max(DOUBLING_AFTER, 2 * n)
+
+
+def _staying_steps(walks, eps):
+    """``max_j ln ε / ln(1 - ℓ_j)`` over non-sink nodes, a lower bound on ``T_mix(ε)`` of each walk."""
+    leave = np.minimum(leave_mass(np.asarray(walks, dtype=np.float64))[..., :-1], 1.0)
+    with np.errstate(divide="ignore"):
+        return (math.log(eps) / np.log1p(-leave)).max(axis=-1)
+
+
+def _doubling_mixing_times(walks, eps, max_steps, dtype="float64"):
+    """``T_mix(ε)`` of float walks ``(B, n, n)`` with no cut-off node, by doubling.
+
+    On the transient block ``Q`` (the sink dropped) the miss probabilities are
+    ``1 - F_t = Q^t 1`` and ``d(t) = max_j (Q^t 1)_j`` is non-increasing in
+    ``t``. The powers ``Q^(2^k)`` are formed by repeated squaring until
+    ``d(2^k) ≤ ε`` for every walk or ``2^k ≥ max_steps``; ``Q`` is
+    non-negative and upper-triangular, so every product is a sum of
+    non-negative terms (no cancellation). The diagonal of ``Q^(2^k)`` is set to
+    ``exp(2^k log1p(-ℓ_j))`` from the off-diagonal leave mass ``ℓ_j`` (never
+    from ``P[j, j]``, which rounds to 1 when ``ℓ_j < 1e-16``), so a near-trapped
+    node keeps its leave probability in every power. Then binary lifting finds
+    the largest ``t < 2^K`` with ``d(t) > ε`` (``t`` grows by ``2^k`` whenever
+    ``max(Q^(2^k) v) > ε`` for the current ``v = Q^t 1``, from the largest
+    ``k`` down), and ``T_mix = t + 1``. ``O(B n³ log T)`` time and
+    ``O(B n² log T)`` memory.
+
+    Returns a list of Python ints, ``None`` where ``T_mix > max_steps``.
+    """
+    walks = np.asarray(walks, dtype=np.float64)
+    leave = np.minimum(leave_mass(walks)[:, :-1], 1.0)
+    with np.errstate(divide="ignore"):
+        log_stay = np.log1p(-leave).astype(dtype)
+    power = walks[:, :-1, :-1].astype(dtype)
+    index = np.arange(power.shape[-1])
+    powers, length = [], 1
+    while True:
+        with np.errstate(under="ignore"):
+            power[:, index, index] = np.exp(length * log_stay)
+        powers.append(power)
+        miss = power.sum(axis=-1).max(axis=-1)
+        if bool((miss <= eps).all()) or length >= max_steps:
+            break
+        require_memory(power.nbytes * (len(powers) + 2),
+                       f"mixing_time by doubling on {len(walks)} walks of {walks.shape[-1]} tokens beyond "
+                       f"{length} steps", hint="lower max_steps")
+        with np.errstate(under="ignore"):
+            power = power @ power
+        length *= 2
+    vector = np.ones(power.shape[:-1], dtype=dtype)
+    steps = [0] * len(walks)
+    for k in range(len(powers) - 1, -1, -1):
+        with np.errstate(under="ignore"):
+            moved = np.einsum("bij,bj->bi", powers[k], vector)
+        above = moved.max(axis=-1) > eps
+        vector = np.where(above[:, None], moved, vector)
+        steps = [s + (1 << k) * bool(a) for s, a in zip(steps, above)]
+    return [s + 1 if s + 1 <= max_steps and d <= eps else None for s, d in zip(steps, miss)]
 
 
 def hitting_times(P, *, backend=None, device=None, dtype=None):
@@ -361,14 +483,28 @@ def _hitting_times(walk, engine=EXACT_OR_FLOAT64):
     one, zero = one_like(walk), zero_like(walk)
     leave = leave_mass(operator)
     stuck = leave == 0
+    doomed = leave == 0  # nodes from which a trapped node is reachable: m = inf exactly
+    doomed[..., -1] = False
     leave = where(stuck, one, leave)
     times = zeros_like_rows(operator)
     for j in range(n - 2, -1, -1):
         moves, later = operator[..., j, j + 1:], times[..., j + 1:]
+        doomed[..., j] = stuck[..., j] | ((moves > 0) & doomed[..., j + 1:]).any(-1)
         with np.errstate(invalid="ignore", over="ignore"):
             expected = where(moves > 0, moves * later, zero).sum(-1)
-        times[..., j] = where(stuck[..., j], math.inf, (one + expected) / leave[..., j])
-    return engine.get(times)
+            times[..., j] = where(stuck[..., j], math.inf, (one + expected) / leave[..., j])
+    times, doomed = engine.get(times), engine.get(doomed)
+    if not is_exact(times):
+        overflow = np.isinf(times) & ~doomed
+        if overflow.any():
+            nodes = sorted({int(j) for j in np.argwhere(overflow)[:, -1]})
+            warnings.warn(
+                f"expected hitting times of nodes {nodes} exceed the float range "
+                f"({np.finfo(engine.dtype).max:.3g}) and are reported as inf although the walk "
+                "reaches the sink from them; exact (Fraction) input gives their values",
+                RuntimeWarning, stacklevel=3,
+            )
+    return times
 
 
 def forward_probability(P):
@@ -400,7 +536,20 @@ def _binomial_tail(t, p, below):
     """``Pr[Bin(t, p) <= below]``, exact for a Fraction ``p``."""
     if isinstance(p, Fraction):
         return sum(math.comb(t, k) * p ** k * (1 - p) ** (t - k) for k in range(min(below, t) + 1))
-    return float(stats.binom.cdf(below, float(t), float(p)))
+    if t < 2 ** 1000:
+        return float(stats.binom.cdf(below, float(t), float(p)))
+    # t beyond the float range (p subnormal): the same sum in mpmath, each term from
+    # log C(t, k) = Σ_{i<k} ln(t - i) - ln k! (no difference of huge log-gammas).
+    import mpmath
+
+    with mpmath.workdps(30):
+        t, p = mpmath.mpf(t), mpmath.mpf(float(p))
+        log_stay, log_p = mpmath.log1p(-p), mpmath.log(p)
+        terms, log_choose = [], mpmath.mpf(0)
+        for k in range(below + 1):
+            terms.append(mpmath.exp(log_choose + k * log_p + (t - k) * log_stay))
+            log_choose += mpmath.log(t - k) - mpmath.log(k + 1)
+        return float(mpmath.fsum(terms))
 
 
 def _closed_form_one(length, p, eps):
@@ -408,12 +557,41 @@ def _closed_form_one(length, p, eps):
     if p == 0:
         return math.inf
     if not isinstance(p, Fraction):
-        return math.ceil(max(2 * length / p, 8 * math.log(1 / eps) / p))
+        bound = max(2 * length / p, -8 * math.log(eps) / p)  # -log ε: 1/ε overflows for a subnormal ε
+        if math.isfinite(bound):
+            return math.ceil(bound)
+        # p subnormal: the quotients overflow the float range, not the integers.
+        p = Fraction(float(p))
+        return math.ceil(max(Fraction(2 * int(length)) / p, Fraction(-8 * math.log(eps)) / p))
     import sympy
 
     p = sympy.Rational(p.numerator, p.denominator)
     log_term = 8 * sympy.log(1 / sympy.Rational(eps.numerator, eps.denominator)) / p
     return int(sympy.ceiling(sympy.Max(2 * int(length) / p, log_term)))
+
+
+def _tail_at_most(t, p, below, eps):
+    """``Pr[Bin(t, p) <= below] <= eps``; decided exactly for Fractions.
+
+    For a Fraction ``p`` and a large ``t`` the exact sum has numerators of
+    ``t``-fold powers, so the tail is first evaluated in 60-digit mpmath
+    (terms from ``log C(t, k)``, no cancellation); only a tail within
+    ``1e-45`` relative of ``eps`` is summed exactly.
+    """
+    if not isinstance(p, Fraction) or t <= 2000:
+        return _binomial_tail(t, p, below) <= eps
+    import mpmath
+
+    with mpmath.workdps(60):
+        q = mpmath.mpf(p.numerator) / p.denominator
+        log_stay, log_p, log_choose, terms = mpmath.log1p(-q), mpmath.log(q), mpmath.mpf(0), []
+        for k in range(min(below, t) + 1):
+            terms.append(mpmath.exp(log_choose + k * log_p + (t - k) * log_stay))
+            log_choose += mpmath.log(t - k) - mpmath.log(k + 1)
+        tail, limit = mpmath.fsum(terms), mpmath.mpf(eps.numerator) / eps.denominator
+        if abs(tail - limit) > limit * mpmath.mpf(10) ** -45:
+            return bool(tail <= limit)
+    return _binomial_tail(t, p, below) <= eps
 
 
 def _binomial_bound_one(length, p, eps, upper):
@@ -423,7 +601,7 @@ def _binomial_bound_one(length, p, eps, upper):
     low, high = int(length), int(upper)
     while low < high:
         middle = (low + high) // 2
-        if _binomial_tail(middle, p, int(length) - 1) <= eps:
+        if _tail_at_most(middle, p, int(length) - 1, eps):
             high = middle
         else:
             low = middle + 1
@@ -461,8 +639,26 @@ def closed_form_bound(depth, p, eps=0.25):
     exact = p_array.dtype == object
     eps = check_eps(eps, exact=exact)
     if not exact:
-        p_array = p_array.astype(float)
-    return _as_count(_elementwise(_closed_form_one, np.asarray(depth), p_array, eps))
+        p_array = _check_bound_argument(p_array, "p", upper=1)
+    depth = _check_bound_argument(np.asarray(depth), "depth", upper=math.inf)
+    return _as_count(_elementwise(_closed_form_one, depth, p_array, eps))
+
+
+def _check_bound_argument(values, name, *, upper):
+    """Real, finite values in ``[0, upper]`` (``depth``: whole numbers), named in the error."""
+    if values.dtype.kind not in "iuf":
+        raise InvalidTypeError(f"{name} must hold real numbers; got dtype {values.dtype} ({values.tolist()!r})")
+    values = values.astype(float)
+    bad = ~np.isfinite(values) | (values < 0) | (values > upper)
+    if name == "depth":
+        bad |= values != np.round(values)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        value = values[tuple(where)]
+        limits = "a whole number >= 0" if name == "depth" else f"in [0, {upper}]"
+        raise InvalidInputError(f"{name} must be finite and {limits}; got {float(value)!r}"
+                                + (f" at index {tuple(int(i) for i in where)}" if values.ndim else ""))
+    return values
 
 
 def _mixing_bound(walk, eps):
