@@ -105,6 +105,9 @@ def _check_device(torch, device):
         torch.empty(1, device=device)
     except (RuntimeError, AssertionError, ValueError) as err:
         raise InvalidInputError(f"device {str(device)!r} is not available: {err}") from None
+    if device.type == "meta":
+        raise InvalidInputError("device 'meta' holds shapes but no values, so nothing can be computed there; "
+                                "use 'cpu' or a GPU such as 'cuda'")
     return str(device)
 
 

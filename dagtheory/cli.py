@@ -26,6 +26,23 @@ from .report import (
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``dagtheory <command>: error: <message>``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {value}")
+    return value
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -81,13 +98,18 @@ def _run_analyze(args):
 
     tokens = read_tokens(args.tokens) if args.tokens else None
     gamma = _depth_gamma(args)
-    report = analyze_at_scale(args.inputs, scheduler=args.scheduler, workers=args.workers,
-                              chunk_samples=args.chunk_samples, progress=args.progress,
-                              connect_timeout=args.connect_timeout, heads=args.heads, tokens=tokens,
-                              seed=args.seed, samples=args.samples, seq_len=args.seq_len,
-                              weights=args.weights, horizon=args.horizon, eps=args.eps,
-                              max_steps=args.max_steps, backend=args.backend, device=args.device,
-                              gamma=gamma)
+    try:
+        report = analyze_at_scale(args.inputs, scheduler=args.scheduler, workers=args.workers,
+                                  chunk_samples=args.chunk_samples, progress=args.progress,
+                                  connect_timeout=args.connect_timeout, heads=args.heads, tokens=tokens,
+                                  seed=args.seed, samples=args.samples, seq_len=args.seq_len,
+                                  weights=args.weights, horizon=args.horizon, eps=args.eps,
+                                  max_steps=args.max_steps, backend=args.backend, device=args.device,
+                                  gamma=gamma)
+    except DagTheoryError as err:
+        if tokens is not None and str(err).startswith("tokens "):  # name the token file too
+            raise type(err)(f"{args.tokens}: {err}") from err
+        raise
     markdown = markdown_report(report)
     if args.json:
         _write_or_print(to_json(report), args.json)
@@ -196,7 +218,7 @@ def _run_check(args):
 def _add_analysis_options(command):
     command.add_argument("--horizon", type=_positive_int, default=100, metavar="K",
                          help="horizon K of the fidelities (default 100)")
-    command.add_argument("--seed", type=int, default=0, help="seed of the random token samples")
+    command.add_argument("--seed", type=_seed, default=0, help="seed of the random token samples")
     command.add_argument("--samples", type=_positive_int, default=1, metavar="N",
                          help="random token sequences per model (default 1)")
 
@@ -210,6 +232,34 @@ def _unit_interval(text):
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text}")
     return value
+
+
+def _memory_size(text):
+    """A size such as ``8G`` (or ``none``), in bytes."""
+    from .resources import parse_size
+
+    try:
+        return text if text.strip().lower() == "none" else parse_size(text)
+    except (ValueError, TypeError) as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _add_memory_option(command):
+    command.add_argument("--memory-limit", type=_memory_size, default=None, metavar="SIZE",
+                         help="refuse work that would need more memory than SIZE (e.g. 8G, 512M, none), "
+                              "before allocating it (default: $DAGTHEORY_MEMORY_LIMIT, else 80%% of the "
+                              "physical memory); see docs/guarantees.md")
+
+
+def _apply_memory_limit(args):
+    """Set ``--memory-limit`` here and, through the environment, in worker processes started from here."""
+    limit = getattr(args, "memory_limit", None)
+    if limit is None:
+        return
+    from .resources import ENVIRONMENT_VARIABLE, set_memory_limit
+
+    set_memory_limit(None if limit == "none" else limit)
+    os.environ[ENVIRONMENT_VARIABLE] = "none" if limit == "none" else str(limit)
 
 
 def _positive_float(text):
@@ -278,6 +328,7 @@ def _add_commands(commands):
                          help="write a self-contained report folder: index.md, index.html, report.json and "
                               "PNG figures (signal curves, absorption CDFs, attention heat maps with their "
                               "DAGs, per-layer bars, and the depth signal with --depth)")
+    _add_memory_option(analyze)
     _add_scale_options(analyze)
     analyze.set_defaults(run=_run_analyze)
 
@@ -294,6 +345,7 @@ def _add_commands(commands):
     reproduce.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     reproduce.add_argument("--gamma", type=_unit_interval, default=0.5, metavar="G",
                            help="γ of the depth comparison across the stack (§4; default 0.5)")
+    _add_memory_option(reproduce)
     reproduce.set_defaults(run=_run_reproduce)
 
     train = commands.add_parser(
@@ -309,7 +361,7 @@ def _add_commands(commands):
     train.add_argument("--seq-len", type=_positive_int, default=100, metavar="T")
     train.add_argument("--vocab-size", type=_positive_int, default=256)
     train.add_argument("--layers", type=_positive_int, default=4)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--out", default="runs", metavar="DIR")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=_run_train)
@@ -325,7 +377,7 @@ def _add_commands(commands):
     optimize.add_argument("--horizon", type=_positive_int, default=None, metavar="K",
                           help="horizon K (default 20 for example2, 100 for a checkpoint)")
     optimize.add_argument("--method", choices=("sgp", "bnb"), default="sgp")
-    optimize.add_argument("--seed", type=int, default=0, help="seed of the random token sequence")
+    optimize.add_argument("--seed", type=_seed, default=0, help="seed of the random token sequence")
     optimize.add_argument("--time-limit", type=float, default=120.0, metavar="SECONDS",
                           help="budget for P3 (default 120 s)")
     optimize.add_argument("--json", action="store_true", help="print JSON")
@@ -366,13 +418,14 @@ def build_parser():
     >>> args.inputs, args.samples, args.horizon, args.weights, args.eps
     (['4_heads_copy.pt'], 8, 100, 'learned', 0.25)
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dagtheory",
         description="The theory of multi-head attention as sink-rooted DAGs: "
                     "fidelity, mixing and head weights, exact and fast.",
     )
     parser.add_argument("--version", action="version", version=f"dagtheory {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser._subcommands = commands.choices
     example2 = commands.add_parser(
         "example2", help="Example 2 of the theory (§2): amplification by mixing two heads, exactly",
         description="Per-head and combined minimax fidelity of Example 2, the arg-min node and "
@@ -444,12 +497,16 @@ def main(argv=None):
     SystemExit: 2
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = parser if args.command is None else parser._subcommands[args.command]
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 0
     show, warnings.showwarning = warnings.showwarning, _one_line_warning
     try:
+        _apply_memory_limit(args)
         text = args.run(args)
         if text is not None:
             print(text)

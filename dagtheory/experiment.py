@@ -10,6 +10,7 @@ deviation over input samples. Records are written as JSON (schema in
 ``docs/analyzing.md``), Markdown and PNG figures.
 """
 
+import contextlib
 import math
 import os
 import re
@@ -21,9 +22,10 @@ import numpy as np
 
 from . import __version__
 from .analysis import SUMMARY_METRICS, analyze_attention, summarize
-from .exceptions import InvalidInputError
+from .exceptions import InvalidInputError, InvalidTypeError
 from .graph import HeadSystem
 from .report import format_number, to_json
+from .resources import require_memory
 
 __all__ = [
     "ModelInput",
@@ -86,20 +88,41 @@ def _load_array(path):
         if not stream.read(6).startswith(_NUMPY_MAGIC):
             raise InvalidInputError(f"{path}: not a .npy/.npz file (wrong magic bytes)")
     try:
+        with open(path, "rb") as stream:
+            if stream.read(6) == _NUMPY_MAGIC[0]:
+                stream.seek(0)
+                _require_array_memory(path, stream)
         data = np.load(path, allow_pickle=False)
         if isinstance(data, np.ndarray):
             return data, None
         with data:
             keys = list(data.keys())
+            name = "attention" if "attention" in keys else keys[0] if len(keys) == 1 else None
+            if name is not None:
+                with data.zip.open(f"{name}.npy") as stream:
+                    _require_array_memory(path, stream)
             if "attention" in keys:
                 return data["attention"], data["weights"] if "weights" in keys else None
             if len(keys) == 1:
                 return data[keys[0]], None
     except ValueError as err:
+        if "pickle" not in str(err):  # a truncated or corrupt header, not an object array
+            raise InvalidInputError(f"{path}: not a readable .npy/.npz file ({err})") from err
         raise InvalidInputError(f"{path}: refused, the file holds pickled objects ({err})") from err
     except (OSError, EOFError) as err:
         raise InvalidInputError(f"{path}: not a readable .npy/.npz file ({err})") from err
     raise InvalidInputError(f"{path}: an .npz needs an array named 'attention' (found {keys})")
+
+
+def _require_array_memory(path, stream):
+    """Refuse an array whose float64 copy would exceed the memory limit, from its header alone."""
+    version = np.lib.format.read_magic(stream)
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(stream)
+    count = math.prod(shape)
+    require_memory(count * (dtype.itemsize + 8), f"{path}: reading an array of shape {shape} ({dtype})",
+                   hint="save fewer samples per file")
 
 
 def load_input(path, *, heads=None):
@@ -211,9 +234,12 @@ def read_tokens(path):
     """
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        tokens = np.load(path, allow_pickle=False)
+        tokens = _load_array(path)[0]
     else:
-        lines = [line.split() for line in path.read_text().splitlines() if line.strip()]
+        try:
+            lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except UnicodeDecodeError as err:
+            raise InvalidInputError(f"{path}: a token file must be UTF-8 text or .npy ({err})") from err
         if len({len(line) for line in lines}) > 1:
             raise InvalidInputError(
                 f"{path}: every line must hold a sequence of the same length; got lengths "
@@ -225,7 +251,8 @@ def read_tokens(path):
             raise InvalidInputError(f"{path}: tokens must be whitespace-separated ints ({err})") from err
     tokens = np.atleast_2d(tokens)
     if tokens.ndim != 2 or tokens.dtype.kind not in "iu" or tokens.size == 0:
-        raise InvalidInputError(f"{path}: expected int tokens of shape (T,) or (S, T); got {tokens.shape}")
+        raise InvalidInputError(
+            f"{path}: expected int tokens of shape (T,) or (S, T); got {tokens.dtype} of shape {tokens.shape}")
     return tokens
 
 
@@ -361,6 +388,8 @@ def _analyze_attention(source, attention, used, horizon, eps, max_steps, *, back
                                  backend=backend, device=device, gamma=gamma)
     except InvalidInputError as err:
         raise InvalidInputError(f"{source}: {err}") from err
+    except InvalidTypeError as err:
+        raise InvalidTypeError(f"{source}: {err}") from err
 
 
 def _model_record(name, source, kind, analysis, *, tokens, weights_kind, note):
@@ -602,6 +631,8 @@ def write_text(path, text):
     >>> folder.cleanup()
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -613,6 +644,28 @@ def write_text(path, text):
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextlib.contextmanager
+def _atomic_path(path):
+    """A temporary path beside ``path`` for a writer that takes a path (``torch.save``).
+
+    When the block ends without error the temporary file replaces ``path``;
+    otherwise it is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 _PAPER_NAME = re.compile(r"^(\d+)_heads_(\w+)$")

@@ -102,6 +102,11 @@ def _check_state_dict(state, path):
             raise CheckpointError(
                 f"checkpoint {str(path)!r}: key {key!r} contains NaN or infinite values"
             )
+        if not torch.isfinite(value.to(torch.float32)).all():
+            raise CheckpointError(
+                f"checkpoint {str(path)!r}: key {key!r} holds values too large for float32, the "
+                "model's dtype"
+            )
     return state
 
 
@@ -249,7 +254,10 @@ def load_checkpoint(path, *, heads=None, **config):
             f"{heads} heads"
         )
     sizes.update(config)
-    model = PaperTransformer(n_heads=heads, **sizes)
+    try:
+        model = PaperTransformer(n_heads=heads, **sizes)
+    except InvalidInputError as err:
+        raise CheckpointError(f"checkpoint {str(path)!r} does not describe a model: {err}") from err
     _compare(model, state, path)
     model.load_state_dict(state, strict=True)
     return model.eval()

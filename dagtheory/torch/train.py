@@ -28,6 +28,7 @@ from torch.nn import functional as F
 from .. import __version__
 from .._validation import check_steps
 from ..exceptions import InvalidInputError, InvalidTypeError
+from ..experiment import _atomic_path, write_text
 from .model import PaperTransformer, check_options
 
 try:
@@ -325,12 +326,13 @@ def _save(result, out_dir):
     config = result.config
     stem = f"{config['heads']}_heads_{config['task']}"
     state = {key: value.detach().cpu() for key, value in result.model.state_dict().items()}
-    torch.save(state, out_dir / f"{stem}.pt")
+    with _atomic_path(out_dir / f"{stem}.pt") as temporary:
+        torch.save(state, temporary)
     record = dict(checkpoint=f"{stem}.pt", config=config, parameters=result.parameters,
                   seed=config["seed"], epochs=config["epochs"], history=result.history,
                   accuracy=result.accuracy, torch_version=torch.__version__,
                   dagtheory_version=__version__)
-    (out_dir / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_text(out_dir / f"{stem}.json", json.dumps(record, indent=2) + "\n")
 
 
 def train_family(task, heads=(1, 4, 8, 16), *, out_dir, seed=0, **options):
