@@ -15,7 +15,9 @@ The other figures: :func:`absorption_cdf_figure` draws a walk's absorption CDF
 ``F_t(j)`` with the ``1 - ε`` level and ``T_mix(ε)`` (§3);
 :func:`attention_heatmap_figure` draws each head's attention as a heat map with
 its graph ``G(A, θ)`` over it (§1); :func:`depth_signal_figure` draws the depth
-signal ``S^(ℓ)(v)`` over the layers of a stack (§4), like the signal curves.
+signal ``S^(ℓ)(v)`` over the layers of a stack (§4), like the signal curves;
+:func:`effects_scatter_figure` draws predicted against measured effects of
+removing each head, one colour per layer.
 
 Every figure is a :class:`matplotlib.figure.Figure` with an Agg canvas
 attached, built without ``pyplot``, so no global backend state is touched.
@@ -47,6 +49,7 @@ __all__ = [
     "absorption_cdf_figure",
     "attention_heatmap_figure",
     "depth_signal_figure",
+    "effects_scatter_figure",
         "save_figure",
 ]
 
@@ -947,6 +950,85 @@ def depth_signal_figure(depth, *, title=None, max_curves=DEFAULT_MAX_CURVES, log
               frameon=False)
     gamma = f"γ = {_short(depth.gamma)}"
     ax.set_title(f"{title} ({gamma})" if title is not None else f"depth signal at the sink τ = {n - 1} ({gamma})")
+    return figure
+
+
+def _check_effects(values, name, shape=None):
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise InvalidInputError(f"{name} must be numbers of shape (L, H); got {values!r}") from err
+    if array.ndim != 2 or (shape is not None and array.shape != shape):
+        expected = f"{shape}, the shape of measured" if shape is not None else "(L, H)"
+        raise InvalidInputError(f"{name} must have shape {expected}; got shape {array.shape}")
+    return array
+
+
+def effects_scatter_figure(predicted, measured, *, measured_label="measured Δ loss", title=None):
+    """Predicted against measured effects of an intervention per head, one colour per layer.
+
+    Parameters
+    ----------
+    predicted : dict
+        ``{label: array (L, H)}``: one panel per entry, e.g. the predicted
+        change of ``φ_min`` (§2), ``T_mix`` (§3) and ``ρ`` when each head is
+        removed (:func:`dagtheory.ablation.predict_ablation`).
+    measured : array_like, shape (L, H)
+        The measured effect of the same heads (the y axis of every panel).
+    measured_label : str, keyword-only
+    title : str, keyword-only, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per predicted entry; in each, one scatter collection per
+        layer (labelled ``"layer l"``). Heads whose two effects are not both
+        finite are not drawn; the panel title counts them.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    InvalidTypeError
+        If ``predicted`` is not a dict.
+    InvalidInputError
+        If ``predicted`` is empty or an array is not of shape ``(L, H)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> predicted = {"Δφ_min": np.array([[-0.1, 0.0], [-0.2, np.nan]])}
+    >>> figure = effects_scatter_figure(predicted, [[0.5, 0.1], [0.9, 0.3]])
+    >>> ax = figure.axes[0]
+    >>> [c.get_label() for c in ax.collections], [len(c.get_offsets()) for c in ax.collections]
+    (['layer 0', 'layer 1'], [2, 1])
+    >>> ax.get_title()
+    'Δφ_min (1 head not drawn)'
+    """
+    if not isinstance(predicted, Mapping):
+        raise InvalidTypeError(f"predicted must be a dict of label -> array (L, H); got {type(predicted).__name__}")
+    if not predicted:
+        raise InvalidInputError("predicted must hold at least one entry; got an empty dict")
+    measured = _check_effects(measured, "measured")
+    panels = [(str(label), _check_effects(values, f"predicted[{label!r}]", measured.shape))
+              for label, values in predicted.items()]
+    figure = _new_figure(figsize=(4.2 * len(panels) + 1.2, 4.0))
+    axes = figure.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    for ax, (label, values) in zip(axes, panels):
+        shown = np.isfinite(values) & np.isfinite(measured)
+        for layer in range(measured.shape[0]):
+            keep = shown[layer]
+            ax.scatter(values[layer, keep], measured[layer, keep], color=_series_color(layer),
+                       label=f"layer {layer}", s=28, alpha=0.85, edgecolors="none")
+        missing = int((~shown).sum())
+        ax.set_title(label if not missing else f"{label} ({missing} head{'s' * (missing > 1)} not drawn)")
+        ax.set_xlabel(f"predicted {label}")
+        ax.axhline(0.0, color="0.8", linewidth=0.8, zorder=0)
+        ax.axvline(0.0, color="0.8", linewidth=0.8, zorder=0)
+    axes[0].set_ylabel(measured_label)
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    if title is not None:
+        figure.suptitle(title)
     return figure
 
 

@@ -632,3 +632,35 @@ def test_depth_figure_renders(tmp_path):
     _assert_png(save_figure(depth_signal_figure(depth_signal(SYSTEM.heads)), tmp_path / "depth.png"))
     stack = depth_signal(_random_attention(4, 30, seed=5))
     _assert_png(save_figure(depth_signal_figure(stack), tmp_path / "depth30.png"))
+
+
+def test_effects_scatter_draws_every_finite_head_in_its_layer_colour(tmp_path):
+    from dagtheory.plots import effects_scatter_figure
+
+    predicted = {"Δφ_min": np.array([[-0.1, 0.0, 0.2], [np.nan, -0.3, 0.1]]),
+                 "ΔT_mix": np.array([[1.0, 2.0, np.inf], [0.0, 1.0, -1.0]])}
+    measured = np.array([[0.5, 0.1, 0.0], [0.9, 0.3, 0.2]])
+    figure = effects_scatter_figure(predicted, measured, title="ablation")
+    first, second = figure.axes
+    assert [c.get_label() for c in first.collections] == ["layer 0", "layer 1"]
+    np.testing.assert_array_equal(first.collections[0].get_offsets(), [[-0.1, 0.5], [0.0, 0.1], [0.2, 0.0]])
+    np.testing.assert_array_equal(first.collections[1].get_offsets(), [[-0.3, 0.3], [0.1, 0.2]])
+    colors = [tuple(c.get_facecolor()[0]) for c in first.collections]
+    assert colors[0] != colors[1]
+    assert first.get_title() == "Δφ_min (1 head not drawn)" and second.get_title() == "ΔT_mix (1 head not drawn)"
+    assert first.get_ylabel() == "measured Δ loss" and figure.get_suptitle() == "ablation"
+    _assert_png(save_figure(figure, tmp_path / "scatter.png"))
+
+
+@pytest.mark.parametrize("predicted, measured, error, message", [
+    ([1.0], np.zeros((1, 1)), InvalidTypeError, "predicted must be a dict"),
+    ({}, np.zeros((1, 1)), InvalidInputError, "at least one entry"),
+    ({"a": np.zeros((2, 2))}, np.zeros((2, 3)), InvalidInputError,
+     r"predicted\['a'\] must have shape \(2, 3\), the shape of measured; got shape \(2, 2\)"),
+    ({"a": np.zeros((2, 2))}, np.zeros(4), InvalidInputError, r"measured must have shape \(L, H\)"),
+])
+def test_effects_scatter_validation(predicted, measured, error, message):
+    from dagtheory.plots import effects_scatter_figure
+
+    with pytest.raises(error, match=message):
+        effects_scatter_figure(predicted, measured)
