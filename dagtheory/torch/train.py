@@ -36,7 +36,8 @@ try:
 except ImportError:  # pragma: no cover - tqdm ships with the torch extra's usual installs
     tqdm = None
 
-__all__ = ["TrainResult", "copy_batch", "cycle_batch", "train_model", "train_family"]
+__all__ = ["TrainResult", "copy_batch", "cycle_batch", "train_model", "train_family", "train_seeds",
+           "seed_folder"]
 
 TASKS = ("copy", "cycle")
 
@@ -399,3 +400,79 @@ def train_family(task, heads=(1, 4, 8, 16), *, out_dir, seed=0, **options):
         _save(result, out_dir)
         results.append(result)
     return results
+
+
+def seed_folder(out_dir, seed):
+    """The folder of seed ``seed``'s family under ``out_dir``: ``out_dir/seed{seed}``.
+
+    Examples
+    --------
+    >>> seed_folder("runs", 2).as_posix()
+    'runs/seed2'
+    """
+    seed = check_steps(seed, name="seed", minimum=0)
+    return Path(out_dir) / f"seed{seed}"
+
+
+def _check_seeds(seeds):
+    """Seeds as a list of distinct non-negative ints (at least one)."""
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise InvalidTypeError(f"seeds must be a sequence of ints; got {seeds!r}")
+    values = [check_steps(s, name="seeds", minimum=0) for s in seeds]
+    if not values:
+        raise InvalidInputError("seeds is empty; give at least one seed")
+    if len(set(values)) != len(values):
+        raise InvalidInputError(f"seeds has repeated values: {values}")
+    return values
+
+
+def train_seeds(task, heads=(1, 4, 8, 16), seeds=(0, 1, 2), *, out_dir, **options):
+    """Train one parameter-matched family per seed, each in its own folder.
+
+    Seed ``S``'s family is :func:`train_family` with ``seed=S``, saved under
+    ``out_dir/seed{S}/`` as ``{H}_heads_{task}.pt`` beside ``{H}_heads_{task}.json``,
+    so each seed's folder is a valid ``--checkpoints`` folder of
+    ``dagtheory reproduce paper``.
+
+    Parameters
+    ----------
+    task : {"copy", "cycle"}
+    heads : sequence of int
+        Head counts, each dividing ``d_model``.
+    seeds : sequence of int
+        Distinct non-negative seeds; checked, with ``heads``, before any training.
+    out_dir : str or os.PathLike, keyword-only
+        Parent folder of the ``seed{S}`` folders (created if needed).
+    **options
+        Passed to :func:`train_model` (training options and model sizes).
+
+    Returns
+    -------
+    dict
+        ``{seed: list of TrainResult}``, each list in the order of ``heads``.
+
+    Raises
+    ------
+    InvalidInputError, InvalidTypeError
+        For an empty, repeated or negative seed, or any error of
+        :func:`train_family`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     runs = train_seeds("copy", (1, 2), (0, 1), out_dir=folder, seq_len=6, epochs=1,
+    ...                        steps_per_epoch=1, batch_size=2, progress=False,
+    ...                        vocab_size=8, d_model=8, n_layers=1, d_mlp=16)
+    ...     files = sorted(p.relative_to(folder).as_posix() for p in Path(folder).rglob("*.pt"))
+    >>> sorted(runs), [[r.config["seed"] for r in runs[s]] for s in runs]
+    ([0, 1], [[0, 0], [1, 1]])
+    >>> files
+    ['seed0/1_heads_copy.pt', 'seed0/2_heads_copy.pt', 'seed1/1_heads_copy.pt', 'seed1/2_heads_copy.pt']
+    """
+    task = _check_task(task)
+    values = _check_seeds(seeds)
+    _check_heads(heads, check_steps(options.get("d_model", 64), name="d_model", minimum=1))
+    return {seed: train_family(task, heads, out_dir=seed_folder(out_dir, seed), seed=seed, **options)
+            for seed in values}
