@@ -130,25 +130,74 @@ def _depth_gamma(args):
     return 0.5 if args.depth else None
 
 
+_REPLICATION_OPTIONS = ("seeds", "tasks", "heads", "seq_len", "epochs", "steps_per_epoch", "batch_size",
+                        "vocab_size", "d_model", "layers", "d_mlp")
+
+
+def _option_name(dest):
+    return "--" + dest.replace("_", "-")
+
+
 def _run_reproduce(args):
+    from .exceptions import InvalidInputError
     from .experiment import reproduce_paper
 
+    given = [_option_name(d) for d in _REPLICATION_OPTIONS if getattr(args, d) is not None]
+    if args.train:
+        if args.checkpoints is not None:
+            raise InvalidInputError("--checkpoints and --train cannot be used together: --train trains "
+                                    "its own checkpoints into --out")
+        if args.seed is not None:
+            raise InvalidInputError("--seed is the analysis seed of --checkpoints; with --train give --seeds")
+        return _run_replication(args)
+    if given:
+        raise InvalidInputError(f"{', '.join(given)} only apply with --train")
+    if args.checkpoints is None:
+        raise InvalidInputError("give --checkpoints DIR (the models to analyze) or --train")
+    args.seed = 0 if args.seed is None else args.seed
     out = Path(args.out)
     reproduce_paper(args.checkpoints, out, samples=args.samples, seed=args.seed,
                     plots=not args.no_plots, horizon=args.horizon, gamma=args.gamma)
     return (out / "paper.md").read_text() + f"\nwrote {out}/report.json, analysis.md, paper.md and figures"
 
 
-def _run_train(args):
-    from .torch import train_family
+def _run_replication(args):
+    from .replication import replicate
 
-    results = train_family(args.task, args.heads, out_dir=args.out, seed=args.seed, seq_len=args.seq_len,
-                           epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-                           batch_size=args.batch_size, progress=not args.no_progress,
-                           max_len=args.seq_len, vocab_size=args.vocab_size, n_layers=args.layers)
-    rows = [[f"{r.config['heads']}", r.parameters, f"{r.history[-1]:.4g}", f"{r.accuracy:.4f}"]
-            for r in results]
-    return format_table(["heads", "parameters", "final loss", "accuracy"], rows) + f"\nsaved to {args.out}"
+    sizes = {key: getattr(args, key) for key in ("vocab_size", "d_model", "d_mlp") if getattr(args, key)}
+    if args.layers is not None:
+        sizes["n_layers"] = args.layers
+    training = {key: getattr(args, key) for key in ("seq_len", "epochs", "steps_per_epoch", "batch_size")
+                if getattr(args, key) is not None}
+    replicate(tuple(args.tasks or ("copy", "cycle")), tuple(args.heads or (1, 4, 8, 16)),
+              tuple(args.seeds if args.seeds is not None else (0, 1, 2)), out_dir=args.out,
+              samples=args.samples, horizon=args.horizon, gamma=args.gamma, plots=not args.no_plots,
+              progress=not args.no_progress, **training, **sizes)
+    out = Path(args.out)
+    return ((out / "replication.md").read_text()
+            + f"\nwrote {out}/replication.json, replication.md, figures and seed*/ (checkpoints, reports)")
+
+
+def _run_train(args):
+    from .exceptions import InvalidInputError
+    from .torch.train import train_family, train_seeds
+
+    if args.seed is not None and args.seeds is not None:
+        raise InvalidInputError("--seed and --seeds cannot be used together; give one of them")
+    options = dict(seq_len=args.seq_len, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                   batch_size=args.batch_size, progress=not args.no_progress, max_len=args.seq_len,
+                   vocab_size=args.vocab_size, n_layers=args.layers)
+    if args.seeds is None:
+        runs = {args.seed or 0: train_family(args.task, args.heads, out_dir=args.out,
+                                             seed=args.seed or 0, **options)}
+    else:
+        runs = train_seeds(args.task, args.heads, args.seeds, out_dir=args.out, **options)
+    rows = [[str(seed), f"{r.config['heads']}", r.parameters, f"{r.history[-1]:.4g}", f"{r.accuracy:.4f}"]
+            for seed, results in runs.items() for r in results]
+    headers = ["seed", "heads", "parameters", "final loss", "accuracy"]
+    if args.seeds is None:  # one family: the table of one seed, as before --seeds existed
+        return format_table(headers[1:], [row[1:] for row in rows]) + f"\nsaved to {args.out}"
+    return format_table(headers, rows) + f"\nsaved to {args.out}/seed{{S}}"
 
 
 def _run_demo(args):
@@ -174,6 +223,97 @@ def _run_optimize(args):
     report = weights_report(system, learned=learned, horizon=horizon, method=args.method,
                             time_limit=args.time_limit)
     return to_json(report) if args.json else weights_table(report, title)
+
+
+def _task_of(path, task):
+    """The task of a checkpoint: ``--task``, else the name ``{H}_heads_{task}.pt``."""
+    from .experiment import _PAPER_NAME
+
+    if task is not None:
+        return task
+    match = _PAPER_NAME.match(Path(path).stem)
+    if match is None or match.group(2) not in ("copy", "cycle"):
+        raise ValueError(f"cannot tell the task of {str(path)!r} from its name ({{H}}_heads_{{task}}.pt); "
+                         "pass --task copy or --task cycle")
+    return match.group(2)
+
+
+def _checkpoint_model(path):
+    from .experiment import load_input
+
+    model_input = load_input(path)
+    if model_input.model is None:
+        raise ValueError(f"{path}: ablate and reweight need a checkpoint (.pt), not an attention array")
+    return model_input
+
+
+def _run_ablate(args):
+    from .torch.interventions import _ablation_markdown, _ablation_text, ablation_report
+
+    task = _task_of(args.checkpoint, args.task)
+    model_input = _checkpoint_model(args.checkpoint)
+    report = ablation_report(model_input.model, task, name=model_input.name, samples=args.samples,
+                             eval_samples=args.eval_samples, seq_len=args.seq_len, seed=args.seed,
+                             weights=args.weights)
+    if args.json:
+        _write_or_print(to_json(report), args.json)
+    if args.report:
+        _ablation_folder(report, Path(args.report))
+    return None if args.json == "-" else _ablation_text(report)
+
+
+def _ablation_folder(report, folder):
+    import numpy as np
+
+    from .plots import effects_scatter_figure, save_figure
+    from .report_folder import render_html
+    from .torch.interventions import _ablation_markdown
+
+    layers, heads = report["layers"], report["heads_per_layer"]
+
+    def grid(get):
+        values = [get(h) for h in report["heads"]]
+        return np.array([np.nan if v is None else v for v in values], dtype=float).reshape(layers, heads)
+
+    predicted = {label: grid(lambda h, m=metric: h["predicted"][m])
+                 for label, metric in (("Δφ_min", "minimax_fidelity"), ("ΔT_mix", "mixing_time"),
+                                       ("Δρ", "amplification"))}
+    figure = effects_scatter_figure(predicted, grid(lambda h: h["measured"]["loss"]),
+                                    measured_label="measured Δ loss (head ablated)",
+                                    title=f"{report['model']}: predicted vs measured effect of removing a head")
+    save_figure(figure, folder / "figures" / "ablation_scatter.png")
+    markdown = _ablation_markdown(report, figure="figures/ablation_scatter.png")
+    write_text(folder / "index.md", markdown)
+    write_text(folder / "index.html", render_html(markdown, title=f"Head ablation: {report['model']}"))
+    write_text(folder / "report.json", to_json(report) + "\n")
+    print(f"wrote {folder / 'index.md'} (and index.html, report.json, figures/)", file=sys.stderr)
+
+
+def _run_reweight(args):
+    from .torch.interventions import _reweight_text, reweight_report
+
+    task = _task_of(args.checkpoint, args.task)
+    model_input = _checkpoint_model(args.checkpoint)
+    report = reweight_report(model_input.model, task, args.to, name=model_input.name, samples=args.samples,
+                             eval_samples=args.eval_samples, seq_len=args.seq_len, seed=args.seed,
+                             starts=args.starts)
+    if args.json:
+        _write_or_print(to_json(report), args.json)
+    return None if args.json == "-" else _reweight_text(report)
+
+
+def _add_intervention_options(command):
+    command.add_argument("checkpoint", metavar="CHECKPOINT", help="a paper-family checkpoint {H}_heads_{task}.pt")
+    command.add_argument("--task", choices=("copy", "cycle"), default=None,
+                         help="the model's task (default: from the file name)")
+    command.add_argument("--samples", type=_positive_int, default=8, metavar="N",
+                         help="random sequences whose attention the analyzer reads (default 8)")
+    command.add_argument("--eval-samples", type=_positive_int, default=64, metavar="N",
+                         help="held-out sequences of the task for loss and accuracy (default 64)")
+    command.add_argument("--seq-len", type=_positive_int, default=None, metavar="T",
+                         help="sequence length (default: the model's maximum)")
+    command.add_argument("--seed", type=_seed, default=0)
+    command.add_argument("--json", metavar="OUT", help="write the JSON report to OUT ('-': print it)")
 
 
 def _check_table(results):
@@ -335,17 +475,40 @@ def _add_commands(commands):
     reproduce = commands.add_parser(
         "reproduce", help="reproduce the paper's experiment on its eight checkpoints",
         description="Analyze every {H}_heads_{task}.pt in --checkpoints and write the paper-style "
-                    "tables (Markdown, JSON) and figures (PNG).",
+                    "tables (Markdown, JSON) and figures (PNG). With --train, train the "
+                    "parameter-matched family per task and seed instead, analyze every model and "
+                    "write means over seeds with 95%% confidence intervals (replication.md, .json).",
     )
     reproduce.add_argument("target", choices=("paper",))
-    reproduce.add_argument("--checkpoints", required=True, metavar="DIR")
+    reproduce.add_argument("--checkpoints", default=None, metavar="DIR")
     reproduce.add_argument("--out", default="paper-report", metavar="DIR")
     _add_analysis_options(reproduce)
-    reproduce.set_defaults(samples=4)
+    reproduce.set_defaults(samples=4, seed=None)
     reproduce.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     reproduce.add_argument("--gamma", type=_unit_interval, default=0.5, metavar="G",
                            help="γ of the depth comparison across the stack (§4; default 0.5)")
     _add_memory_option(reproduce)
+    replication = reproduce.add_argument_group(
+        "seeds and error bars (--train)", "Train one family per task and seed into --out/seed{S}/ "
+        "(long: about 10 minutes on two CPU cores at the defaults; docs/analyzing.md, section 8).")
+    replication.add_argument("--train", action="store_true",
+                             help="train and analyze the family per task and seed instead of --checkpoints")
+    replication.add_argument("--seeds", type=_seed, nargs="+", default=None, metavar="S",
+                             help="training seeds (default 0 1 2)")
+    replication.add_argument("--tasks", choices=("copy", "cycle"), nargs="+", default=None,
+                             help="tasks (default copy cycle)")
+    replication.add_argument("--heads", type=_positive_int, nargs="+", default=None, metavar="H",
+                             help="head counts (default 1 4 8 16)")
+    replication.add_argument("--seq-len", type=_positive_int, default=None, metavar="T",
+                             help="sequence length of training and analysis (default 32)")
+    replication.add_argument("--epochs", type=_positive_int, default=None, help="default 2")
+    replication.add_argument("--steps-per-epoch", type=_positive_int, default=None, help="default 100")
+    replication.add_argument("--batch-size", type=_positive_int, default=None, help="default 32")
+    replication.add_argument("--vocab-size", type=_positive_int, default=None, help="default 256")
+    replication.add_argument("--d-model", type=_positive_int, default=None, help="default 64")
+    replication.add_argument("--layers", type=_positive_int, default=None, help="default 4")
+    replication.add_argument("--d-mlp", type=_positive_int, default=None, help="default 128")
+    replication.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     reproduce.set_defaults(run=_run_reproduce)
 
     train = commands.add_parser(
@@ -361,7 +524,9 @@ def _add_commands(commands):
     train.add_argument("--seq-len", type=_positive_int, default=100, metavar="T")
     train.add_argument("--vocab-size", type=_positive_int, default=256)
     train.add_argument("--layers", type=_positive_int, default=4)
-    train.add_argument("--seed", type=_seed, default=0)
+    train.add_argument("--seed", type=_seed, default=None, help="seed of the family (default 0)")
+    train.add_argument("--seeds", type=_seed, nargs="+", default=None, metavar="S",
+                       help="one family per seed, saved in DIR/seed{S}/ (instead of --seed)")
     train.add_argument("--out", default="runs", metavar="DIR")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=_run_train)
@@ -393,6 +558,32 @@ def _add_commands(commands):
     check.add_argument("--proofs", default=None, metavar="DIR", help="folder of theorem modules")
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(run=_run_check)
+
+    ablate = commands.add_parser(
+        "ablate", help="predicted vs measured effects of removing each head",
+        description="For each layer and head: the analyzer's predicted change of minimax fidelity (§2), "
+                    "mixing time (§3) and amplification when the head is removed from the layer's head "
+                    "system, the measured change of loss and accuracy when the head's contribution is "
+                    "zeroed in the model, and their Spearman rank correlations (docs/interventions.md).",
+    )
+    _add_intervention_options(ablate)
+    ablate.add_argument("--weights", choices=("learned", "uniform"), default="learned",
+                        help="head weights of the analyzed systems (default: §1's learned weights)")
+    ablate.add_argument("--report", metavar="DIR",
+                        help="write index.md, index.html, report.json and a scatter plot into DIR")
+    ablate.set_defaults(run=_run_ablate)
+
+    reweight = commands.add_parser(
+        "reweight", help="re-weight heads to the uniform or P3-optimal profile and measure the task",
+        description="Scale each head's block of the out-projection so that the learned head weights (§1) "
+                    "become uniform or P3-optimal (§5); report loss, accuracy and the analyzer's per-layer "
+                    "numbers before and after (docs/interventions.md).",
+    )
+    _add_intervention_options(reweight)
+    reweight.add_argument("--to", choices=("uniform", "optimal"), required=True)
+    reweight.add_argument("--starts", type=_positive_int, default=4, metavar="N",
+                          help="SGP starts of P3 for --to optimal (default 4)")
+    reweight.set_defaults(run=_run_reweight)
 
     demo = commands.add_parser(
         "demo", help="the worked examples, then two small trained models analyzed",

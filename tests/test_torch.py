@@ -128,7 +128,8 @@ def test_public_names():
     assert sorted(bridge.__all__) == sorted([
         "PaperTransformer", "CheckpointError", "load_checkpoint", "extract_attention",
         "learned_head_weights", "TrainResult", "copy_batch", "cycle_batch", "train_model",
-        "train_family",
+        "train_family", "train_seeds", "seed_folder", "Evaluation", "AblationEffects", "evaluate",
+        "head_scales", "reweighting_scales", "ablation_effects", "ablation_report", "reweight_report",
     ])
     for name in bridge.__all__:
         assert getattr(bridge, name).__doc__, name
@@ -614,4 +615,35 @@ def test_training_rejects_bad_options(call, message):
 def test_family_checks_heads_before_training(tmp_path):
     with pytest.raises(InvalidInputError, match="d_model = 16 is not divisible by 3 heads"):
         train_family("copy", (2, 3), out_dir=tmp_path / "out", **TRAIN)
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_seeds_one_family_per_seed_folder(tmp_path):
+    from dagtheory.torch.train import seed_folder, train_seeds
+
+    runs = train_seeds("copy", (1, 2), (3, 7), out_dir=tmp_path, **{**TRAIN, "epochs": 1})
+    assert sorted(runs) == [3, 7]
+    for seed in (3, 7):
+        assert [r.config["seed"] for r in runs[seed]] == [seed, seed]
+        folder = seed_folder(tmp_path, seed)
+        assert folder == tmp_path / f"seed{seed}"
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "1_heads_copy.json", "1_heads_copy.pt", "2_heads_copy.json", "2_heads_copy.pt"]
+        assert json.loads((folder / "2_heads_copy.json").read_text())["seed"] == seed
+    alone = train_model("copy", 2, seed=7, **{**TRAIN, "epochs": 1})
+    assert alone.history == runs[7][1].history
+    assert not torch.equal(runs[3][1].model.out_proj.weight, runs[7][1].model.out_proj.weight)
+
+
+@pytest.mark.parametrize("seeds, error, message", [
+    ((), InvalidInputError, "seeds is empty"),
+    ((1, 1), InvalidInputError, r"seeds has repeated values: \[1, 1\]"),
+    ((0, -1), InvalidInputError, "seeds"),
+    (3, InvalidTypeError, "seeds must be a sequence of ints; got 3"),
+])
+def test_train_seeds_checks_seeds_before_training(tmp_path, seeds, error, message):
+    from dagtheory.torch.train import train_seeds
+
+    with pytest.raises(error, match=message):
+        train_seeds("copy", (1, 2), seeds, out_dir=tmp_path / "out", **TRAIN)
     assert not (tmp_path / "out").exists()

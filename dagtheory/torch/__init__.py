@@ -6,7 +6,9 @@ loads their state dicts safely (:func:`load_checkpoint`), reads attention
 matrices ``A`` (§1) out of trained models (:func:`extract_attention`) together
 with §1's learned head weights (:func:`learned_head_weights`), and trains
 parameter-matched families of models on the paper's copy and cycle tasks
-(:func:`train_model`, :func:`train_family`).
+(:func:`train_model`, :func:`train_family`). :mod:`~dagtheory.torch.interventions`
+ablates and re-weights heads and measures the effect on the task
+(:func:`evaluate`, :func:`head_scales`, :func:`ablation_effects`).
 
 Examples
 --------
@@ -21,8 +23,18 @@ Examples
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .extract import extract_attention, learned_head_weights
+from .interventions import (
+    AblationEffects,
+    Evaluation,
+    ablation_effects,
+    ablation_report,
+    evaluate,
+    head_scales,
+    reweight_report,
+    reweighting_scales,
+)
 from .model import PaperTransformer
-from .train import TrainResult, copy_batch, cycle_batch, train_family, train_model
+from .train import TrainResult, copy_batch, cycle_batch, seed_folder, train_family, train_model, train_seeds
 
 __all__ = [
     "PaperTransformer",
@@ -35,4 +47,14 @@ __all__ = [
     "cycle_batch",
     "train_model",
     "train_family",
+    "train_seeds",
+    "seed_folder",
+    "Evaluation",
+    "AblationEffects",
+    "evaluate",
+    "head_scales",
+    "reweighting_scales",
+    "ablation_effects",
+    "ablation_report",
+    "reweight_report",
 ]
