@@ -422,19 +422,24 @@ def check_steps(value, *, name, minimum=0):
     return int(value)
 
 
+def _as_number(value, *, exact):
+    """A checked real scalar as a float, or exactly as a Fraction (a float read by its decimal text)."""
+    if not exact:
+        return float(value)
+    if isinstance(value, (float, np.floating)):
+        return Fraction(str(value))
+    if _is_sympy(value):
+        return Fraction(int(value.p), int(value.q))
+    return Fraction(value)
+
+
 def check_eps(eps, *, exact):
     """The mixing threshold ``0 < eps < 1``; exact mode reads a float by its decimal text (0.1 is 1/10)."""
     if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) and not _is_sympy(eps):
         raise InvalidTypeError(f"eps must be a real number; got {eps!r}")
     if not (0 < eps < 1) or (isinstance(eps, float) and math.isnan(eps)):
         raise InvalidInputError(f"eps must lie strictly between 0 and 1; got {eps!r}")
-    if not exact:
-        return float(eps)
-    if isinstance(eps, (float, np.floating)):
-        return Fraction(str(eps))
-    if _is_sympy(eps):
-        return Fraction(int(eps.p), int(eps.q))
-    return Fraction(eps)
+    return _as_number(eps, exact=exact)
 
 
 def check_gamma(gamma, *, exact):
@@ -443,13 +448,7 @@ def check_gamma(gamma, *, exact):
         raise InvalidInputError(f"gamma must be a number in (0, 1]; got {gamma!r}")
     if not 0 < gamma <= 1:
         raise InvalidInputError(f"gamma must be in (0, 1]; got {gamma!r}")
-    if not exact:
-        return float(gamma)
-    if isinstance(gamma, (float, np.floating)):
-        return Fraction(str(gamma))
-    if _is_sympy(gamma):
-        return Fraction(int(gamma.p), int(gamma.q))
-    return Fraction(gamma)
+    return _as_number(gamma, exact=exact)
 
 
 def check_threshold(threshold):

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .analysis import SUMMARY_METRICS, analyze_attention, summarize
+from .analysis import SUMMARY_METRICS, _mean_and_std, analyze_attention, summarize
 from .exceptions import InvalidInputError, InvalidTypeError
 from .graph import HeadSystem
 from .report import format_number, to_json
@@ -408,10 +408,9 @@ def _model_record(name, source, kind, analysis, *, tokens, weights_kind, note):
 
 
 def _stat(values):
-    """``{"mean", "std"}`` over the sample axis (standard deviation 0 for one sample)."""
-    values = np.asarray(values, dtype=float)
-    std = values.std(axis=0, ddof=1) if values.shape[0] > 1 else np.zeros(values.shape[1:])
-    return {"mean": values.mean(axis=0), "std": std}
+    """``{"mean", "std"}`` over the sample axis, as :func:`~dagtheory.analysis.summarize` reduces metrics."""
+    mean, std = _mean_and_std(values)
+    return {"mean": mean, "std": std}
 
 
 def _depth_record(analysis):
