@@ -27,10 +27,11 @@ This module imports sympy and is not imported by ``dagtheory`` itself.
 """
 
 import itertools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import sympy
@@ -52,6 +53,7 @@ __all__ = [
     "limit_of",
     "check_inequality",
     "check_bound",
+    "check_closed_form_bound",
 ]
 
 #: Statuses of a :class:`BoundCheck`.
@@ -70,9 +72,19 @@ class BoundCheck:
         ``"holds"``: ``expr ≥ 0`` was proved on the whole box; ``"refuted"``: a
         point with ``expr < 0`` was found; ``"undecided"``: neither.
     counterexample : dict or None
-        For ``"refuted"``, a point (symbol → exact value) where ``expr < 0``.
+        For ``"refuted"``, a point (symbol → exact value) where ``expr < 0``,
+        verified in exact (or rigorous high-precision) arithmetic.
     detail : str
-        How the status was reached.
+        How the status was reached; for ``"undecided"``, what was tried.
+    method : str
+        The method that decided (``"sympy"``, ``"interval"``, ``"sos"``,
+        ``"smt"``, ``"search"``, …); empty when undecided.
+    certificate : dict or None
+        For ``"holds"`` by a certificate method, the certificate (JSON-able):
+        the interval partition with the reason each box was settled, the exact
+        SOS decomposition, or the solver's answer.
+    tried : tuple of str
+        One line per method tried, in order, with its outcome.
 
     Examples
     --------
@@ -92,6 +104,9 @@ class BoundCheck:
     status: str
     counterexample: Optional[dict]
     detail: str
+    method: str = ""
+    certificate: Any = None
+    tried: tuple = ()
 
     def __bool__(self):
         return self.status == HOLDS
@@ -598,3 +613,117 @@ def check_bound(quantity, bound, ranges=None):
     'refuted'
     """
     return check_inequality(sympy.sympify(bound) - sympy.sympify(quantity), ranges)
+
+
+# --------------------------------------------------------------------------- Theorem M2 over a range
+
+
+def _binomial_tail(b, p, k):
+    """``Pr[Bin(b, p) ≤ k]`` for an arb ball (or exact Fraction) ``p``."""
+    return sum(math.comb(b, j) * p ** j * (1 - p) ** (b - j) for j in range(min(k, b) + 1))
+
+
+def _poisson_cdf(c, k):
+    """``Pr[Poisson(c) ≤ k]`` for an arb ball ``c``."""
+    return sum(c ** j / math.factorial(j) for j in range(k + 1)) * (-c).exp()
+
+
+def _ceiling(ball):
+    """``⌈x⌉`` for the real number ``x`` inside ``ball``, when the ball decides it."""
+    floor = (-ball).floor()
+    if not floor.is_exact():
+        raise InvalidInputError(f"the ceiling of {ball} is not decided at this precision")
+    return -int(floor.unique_fmpz())
+
+
+def _depth_certificate(depth, eps, log_term):
+    """One depth ``L``: every ``b = ⌈c/p⌉`` below the Poisson threshold checked, or a failing ``b``.
+
+    ``c = max(2L, 8 ln(1/ε))``; for ``⌈c/p⌉ = b`` the tail is largest at ``p = c/b``
+    (it decreases in ``p``). From ``b₁`` on, ``C(b,j) p^j (1-p)^{b-j} ≤ c^j e^{-c} e^{pj} / j!``
+    bounds the tail by ``e^{ck/b₁} Pr[Poisson(c) ≤ k]``.
+    """
+    from flint import arb
+
+    k = depth - 1
+    c = arb(2 * depth) if arb(2 * depth) > log_term else log_term
+    poisson = _poisson_cdf(c, k)
+    if not poisson < eps:
+        return None, {"L": depth, "poisson_limit": str(poisson)}
+    first = _ceiling(c)
+    last = first if k == 0 else max(first, _ceiling(c * k / (eps / poisson).log()))
+    worst = arb(0)
+    for b in range(first, last):
+        tail = _binomial_tail(b, c / b, k)
+        if not tail < eps:
+            return None, {"L": depth, "b": b, "tail": str(tail)}
+        worst = tail if tail.upper() > worst.upper() else worst
+    beyond = (c * k / last).exp() * poisson
+    if not beyond < eps:
+        return None, {"L": depth, "b": last, "poisson_bound": str(beyond)}
+    return True, {"L": depth, "c": str(c), "b_checked": [first, last - 1] if last > first else [],
+                  "tails": last - first, "max_tail": str(worst), "poisson_from": last,
+                  "poisson_bound": str(beyond)}
+
+
+def check_closed_form_bound(max_depth=50, eps=Fraction(1, 4)):
+    """Prove ``Pr[Bin(B, p) ≤ L - 1] ≤ ε`` at M2's ``B = ⌈max(2L/p, 8 ln(1/ε)/p)⌉`` (§3).
+
+    With Theorem M1 (``d(t) ≤ Pr[Bin(t, p) ≤ L - 1]``) this is Theorem M2,
+    ``T_mix(ε) ≤ B``, for every ``p ∈ (0, 1]`` and every depth ``L ≤ max_depth``,
+    rigorously and without Chernoff's inequality:
+
+    * ``B`` takes the value ``b`` exactly for ``p ∈ [c/b, c/(b-1)) ∩ (0, 1]`` with
+      ``c = max(2L, 8 ln(1/ε))``; the tail decreases in ``p``, so its supremum
+      there is its value at ``p = c/b``;
+    * for ``b`` from ``⌈c⌉`` up to a threshold ``b₁`` the tail at ``c/b`` is
+      enclosed in arb balls (python-flint, rigorous outward rounding) and
+      checked below ``ε``;
+    * for every ``b ≥ b₁`` at once, ``C(b, j) ≤ b^j/j!`` and ``1 - p ≤ e^{-p}``
+      give ``tail ≤ e^{c k / b₁} Pr[Poisson(c) ≤ k]`` (``k = L - 1``), checked
+      below ``ε``.
+
+    Parameters
+    ----------
+    max_depth : int
+        Largest depth ``L`` (at least 1).
+    eps : Fraction or int
+        The threshold, ``0 < ε < 1``, exact.
+
+    Returns
+    -------
+    BoundCheck
+        ``"holds"`` with ``method="interval"`` and a certificate per depth
+        (the range of ``b`` checked, the largest tail enclosure, the Poisson
+        threshold and bound), or ``"undecided"`` naming the depth where the
+        enclosures did not settle it.
+
+    Examples
+    --------
+    >>> check = check_closed_form_bound(max_depth=3)
+    >>> check.status, check.method
+    ('holds', 'interval')
+    >>> [(c["L"], c["b_checked"], c["poisson_from"]) for c in check.certificate["depths"]]
+    [(1, [], 12), (2, [], 12), (3, [], 12)]
+    >>> check_closed_form_bound(max_depth=50).certificate["depths"][5]["b_checked"]
+    [12, 23]
+    """
+    from flint import arb
+
+    if isinstance(max_depth, bool) or not isinstance(max_depth, Integral) or max_depth < 1:
+        raise InvalidInputError(f"max_depth must be a positive integer; got {max_depth!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (Fraction, Integral)) or not 0 < eps < 1:
+        raise InvalidInputError(f"eps must be an exact Fraction strictly between 0 and 1; got {eps!r}")
+    eps_ball = arb(eps.numerator) / eps.denominator
+    log_term = 8 * (1 / eps_ball).log()
+    depths = []
+    for depth in range(1, int(max_depth) + 1):
+        settled, record = _depth_certificate(depth, eps_ball, log_term)
+        if settled is None:
+            return BoundCheck(UNDECIDED, None, f"depth L = {depth}: not settled by the enclosures ({record})",
+                              tried=("interval: arb enclosures of the binomial tail",))
+        depths.append(record)
+    detail = (f"Pr[Bin(B, p) <= L-1] <= {eps} for all p in (0, 1] and L <= {max_depth}: "
+              f"{sum(d['tails'] for d in depths)} binomial tails enclosed in arb balls, a Poisson bound beyond")
+    return BoundCheck(HOLDS, None, detail, method="interval",
+                      certificate={"eps": str(eps), "max_depth": int(max_depth), "depths": depths})

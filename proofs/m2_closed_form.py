@@ -9,7 +9,10 @@ Property part: float heads from ``causal_attention`` at temperatures
 0.3–10 (positive diagonals, so the walk is defined); walks whose bound exceeds
 ``MAX_BOUND`` steps are outside the checked range and pass vacuously.
 Exact part: by M1 it is enough that ``Pr[Bin(B, p) ≤ L - 1] ≤ 1/4`` at the
-closed form ``B``; this is checked exactly for ``L ≤ 4`` and a grid of ``p``.
+closed form ``B``; this is proved for every ``p ∈ (0, 1]`` and every depth
+``L ≤ 50`` by :func:`dagtheory.symbolic.check_closed_form_bound` (arb-ball
+enclosures of the binomial tail at the worst ``p`` of each value of ``B``, and a
+Poisson bound for all larger ``B`` at once).
 """
 
 import math
@@ -19,27 +22,24 @@ from hypothesis import strategies as st
 
 from dagtheory.checks import theorem
 from dagtheory.graph import SinkDAG
-from dagtheory.markov import closed_form_bound, mixing_bound, mixing_time
+from dagtheory.markov import mixing_bound, mixing_time
+from dagtheory.symbolic import check_closed_form_bound
 from dagtheory.strategies import causal_attention
 
 #: Walks whose bound is larger than this many steps are not simulated.
 MAX_BOUND = 20_000
 
 EPS = Fraction(1, 4)
-GRID_P = tuple(Fraction(a, b) for a, b in ((1, 4), (1, 3), (1, 2), (2, 3), (3, 4), (1, 1)))
+
+#: Depths covered by the exact part.
+MAX_DEPTH = 50
 
 float_heads = st.sampled_from((0.3, 1.0, 3.0, 10.0)).flatmap(
     lambda temperature: causal_attention(max_n=8, temperature=temperature))
 
 
 def _tail_at_closed_form():
-    for depth in range(1, 5):
-        for p in GRID_P:
-            bound = closed_form_bound(depth, p, EPS)
-            tail = sum(math.comb(bound, k) * p ** k * (1 - p) ** (bound - k) for k in range(depth))
-            if tail > EPS:
-                return False
-    return True
+    return check_closed_form_bound(MAX_DEPTH, EPS)
 
 
 def check_mixing_bound(attention, bound_of):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from dagtheory import HeadSystem, InvalidInputError, absorption_cdf, signal_curves
 from dagtheory.examples import EXAMPLE2_EDGES, mixing_synergy, paper_example2
 from dagtheory.exceptions import InvalidTypeError
+from dagtheory.markov import closed_form_bound
 from dagtheory.symbolic import (
     HOLDS,
     REFUTED,
@@ -24,6 +25,7 @@ from dagtheory.symbolic import (
     BoundCheck,
     absorption_polynomial,
     beta_symbols,
+    check_closed_form_bound,
     check_inequality,
     limit_of,
     signal_closed_form,
@@ -260,6 +262,33 @@ def test_m2_closed_form_dominates_the_binomial_bound(length, p):
     tail = _binomial_tail(closed, p, length - 1)
     check = check_inequality(sympy.Rational(eps - tail), {})
     assert check.status == HOLDS, check
+
+
+def test_closed_form_bound_is_proved_for_every_p_up_to_depth_50():
+    check = check_closed_form_bound(50, Fraction(1, 4))
+    assert check.status == HOLDS and check.method == "interval"
+    depths = check.certificate["depths"]
+    assert [d["L"] for d in depths] == list(range(1, 51))
+    # Independent: at rational p on either side of each jump of B = ⌈c/p⌉ the exact tail is below 1/4,
+    # and the certificate's largest enclosure bounds the exact tail at a checked b.
+    for depth in (1, 3, 6, 20, 50):
+        for p in (Fraction(1, 97), Fraction(2, 7), Fraction(1, 2), Fraction(1)):
+            closed = int(closed_form_bound(depth, p, Fraction(1, 4)))
+            assert _binomial_tail(closed, p, depth - 1) <= Fraction(1, 4)
+    record = depths[5]
+    assert record["b_checked"] == [12, 23]
+    worst = max(_binomial_tail(b, Fraction(12, b), 5) for b in range(12, 24))
+    middle, radius = (float(x) for x in record["max_tail"].strip("[]").split(" +/- "))
+    assert abs(float(worst) - middle) <= radius
+
+
+def test_closed_form_bound_rejects_bad_arguments():
+    with pytest.raises(InvalidInputError, match="max_depth"):
+        check_closed_form_bound(0)
+    with pytest.raises(InvalidInputError, match="eps"):
+        check_closed_form_bound(3, 0.25)
+    with pytest.raises(InvalidInputError, match="eps"):
+        check_closed_form_bound(3, Fraction(5, 4))
 
 
 def test_chernoff_step_holds_beyond_its_threshold():
