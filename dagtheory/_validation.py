@@ -16,6 +16,12 @@ to 1, so the quantities computed are those of a true row-stochastic matrix
 (rows already stochastic up to the rounding of their sums, ``2nε``, are kept as
 they are, and a large input is then not copied); exact inputs must sum to
 exactly 1.
+
+The bound checks ``expr ≥ 0`` on a box (:mod:`dagtheory.symbolic` and its
+engines) enter here too: :func:`check_expression` (a real, finite sympy
+expression, floats made exact) and :func:`check_box` (a range with real ends
+for every variable, narrowed by its sign assumptions), with the extra needs of
+some engines (:func:`check_bounded`, :func:`check_rational_ends`).
 """
 
 import math
@@ -31,6 +37,10 @@ __all__ = [
     "as_array",
     "check_atol",
     "check_attention",
+    "check_bounded",
+    "check_box",
+    "check_expression",
+    "check_rational_ends",
     "check_walk",
     "check_weights",
     "check_horizon",
@@ -489,3 +499,214 @@ def check_sources(sources, n):
     if bad.any():
         raise InvalidInputError(f"source {int(array[bad][0])} is out of range for n = {n} tokens")
     return np.unique(array % n)
+
+
+# --------------------------------------------------------------------------- boxes of bound checks
+
+#: What :func:`check_expression` does with a Float inside ``expr``.
+_FLOAT_POLICIES = ("exact", "refuse")
+
+
+def check_expression(expr, *, floats="exact"):
+    """``expr`` as a real, finite sympy expression (numbers are sympified).
+
+    Parameters
+    ----------
+    expr : sympy.Expr or number
+    floats : {"exact", "refuse"}, keyword-only
+        ``"exact"`` replaces each Float inside ``expr`` by its exact binary
+        value (``0.1`` becomes ``3602879701896397/36028797018963968``);
+        ``"refuse"`` raises instead (for engines that need exact coefficients).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``expr`` cannot be read, is not a real expression (a relational, a
+        Matrix), contains ``I``, ``nan``, ``zoo`` or ``±oo``, or holds a Float
+        that ``floats="refuse"`` refuses.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> check_expression(0.5 * x)
+    x/2
+    >>> check_expression(x > 1)
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: expr must be a real-valued sympy expression; got StrictGreaterThan x > 1
+    """
+    import sympy
+
+    if floats not in _FLOAT_POLICIES:
+        raise InvalidInputError(f"floats must be one of {list(_FLOAT_POLICIES)}; got {floats!r}")
+    try:
+        expr = sympy.sympify(expr)
+    except (sympy.SympifyError, TypeError, ValueError) as err:
+        raise InvalidInputError(f"expr must be a real sympy expression or a number; could not read {expr!r}") from err
+    if not isinstance(expr, sympy.Expr) or isinstance(expr, (sympy.MatrixBase, sympy.MatrixExpr)):
+        raise InvalidInputError(f"expr must be a real-valued sympy expression; got {type(expr).__name__} {expr}")
+    bad = [a for a in (sympy.I, sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) if expr.has(a)]
+    if bad:
+        raise InvalidInputError(f"expr must be real and finite; it contains {bad[0]}: {expr}")
+    found = sorted(expr.atoms(sympy.Float), key=sympy.default_sort_key)
+    if found and floats == "refuse":
+        raise InvalidInputError(
+            f"expr has the float coefficient {float(found[0])!r} (in {expr}); floats are not exact "
+            "here: write it as a sympy.Rational")
+    return expr.xreplace({f: sympy.Rational(f) for f in found}) if found else expr
+
+
+def _range_end(value, symbol):
+    """A range end as a real sympy number or ``±oo``; floats are refused (they are not exact)."""
+    import sympy
+
+    if isinstance(value, (float, np.floating, sympy.Float)):
+        raise InvalidInputError(f"the range of {symbol} has the float end {value!r}; give exact ends "
+                                "(int, Fraction, sympy.Rational, a sympy number or ±sympy.oo)")
+    if isinstance(value, Fraction):
+        value = sympy.Rational(value.numerator, value.denominator)
+    try:
+        end = sympy.sympify(value)
+    except (sympy.SympifyError, TypeError, ValueError):
+        end = None
+    if not isinstance(end, sympy.Expr) or end.free_symbols or end.is_extended_real is not True:
+        raise InvalidInputError(f"the range of {symbol} has the end {value!r}, which is not a real number")
+    if end.has(sympy.Float):
+        raise InvalidInputError(f"the range of {symbol} has the float end {value!r}; give exact ends "
+                                "(int, Fraction, sympy.Rational, a sympy number or ±sympy.oo)")
+    return end
+
+
+def _with_assumptions(symbol, interval):
+    """``interval`` narrowed by the sign assumptions of ``symbol`` (``positive=True``: ``> 0``, ...)."""
+    import sympy
+
+    signs = ((symbol.is_positive, sympy.Interval.open(0, sympy.oo)),
+             (symbol.is_nonnegative, sympy.Interval(0, sympy.oo)),
+             (symbol.is_negative, sympy.Interval.open(-sympy.oo, 0)),
+             (symbol.is_nonpositive, sympy.Interval(-sympy.oo, 0)))
+    for known, half_line in signs:
+        if known:
+            interval = interval.intersect(half_line)
+    if interval == sympy.S.EmptySet:
+        raise InvalidInputError(f"the range of {symbol} is empty once its sign assumptions apply")
+    return interval
+
+
+def _as_interval(value, symbol):
+    """A non-empty ``sympy.Interval`` (one-point ``FiniteSet``) from an Interval, a point or a pair."""
+    import sympy
+
+    if isinstance(value, sympy.FiniteSet) and len(value) == 1:
+        value = (value.args[0], value.args[0])
+    if isinstance(value, tuple) and len(value) == 2:
+        interval = sympy.Interval(*(_range_end(end, symbol) for end in value))
+    elif isinstance(value, sympy.Interval):
+        interval = sympy.Interval(_range_end(value.start, symbol), _range_end(value.end, symbol),
+                                  value.left_open, value.right_open)
+    elif value == sympy.S.EmptySet:
+        interval = value
+    else:
+        raise InvalidInputError(
+            f"the range of {symbol} must be a sympy.Interval or a (low, high) pair; got {value!r}")
+    if interval == sympy.S.EmptySet:
+        raise InvalidInputError(f"the range of {symbol} is empty; got {value!r}")
+    return interval  # Interval(a, a) is the one-point FiniteSet {a}: sympy has no degenerate Interval
+
+
+def check_box(expr, ranges):
+    """The ranges of the free symbols of ``expr``: ``{symbol: Interval}``, sorted by name.
+
+    Every free symbol needs a range; a range is a ``sympy.Interval``, a
+    one-point ``FiniteSet`` or a ``(low, high)`` pair (the closed interval).
+    Its ends must be real numbers: rational, irrational (``16*log(4)``) or
+    ``±oo``; floats are refused, as they are not exact. A symbol's sign
+    assumptions narrow its range (``positive=True`` with ``[-1, 1]`` is
+    ``(0, 1]``). Ranges of symbols that ``expr`` does not contain are checked
+    and dropped. A one-point range comes back as a one-point ``FiniteSet``
+    (sympy has no degenerate Interval).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        A checked expression (:func:`check_expression`).
+    ranges : mapping of sympy.Symbol to range, or None (no variables)
+
+    Raises
+    ------
+    InvalidTypeError
+        If ``ranges`` is not a mapping.
+    InvalidInputError
+        If a key is not a Symbol, a free symbol has no range, or a range is
+        malformed, has an end that is a float or not a real number, or is
+        empty (before or after its sign assumptions apply).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> check_box(x * y, {y: (0, sympy.oo), x: sympy.Interval.Lopen(0, 1)})
+    {x: Interval.Lopen(0, 1), y: Interval(0, oo)}
+    >>> p = sympy.Symbol("p", positive=True)
+    >>> check_box(p, {p: (-1, 1)})
+    {p: Interval.Lopen(0, 1)}
+    >>> check_box(x * y, {x: (0, 1)})
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: every variable needs a range; missing ['y']
+    """
+    import sympy
+
+    if ranges is None:
+        ranges = {}
+    if not hasattr(ranges, "items"):
+        raise InvalidTypeError(f"ranges must be a mapping of Symbol to range; got {type(ranges).__name__}")
+    box = {}
+    for symbol, value in ranges.items():
+        if not isinstance(symbol, sympy.Symbol):
+            raise InvalidInputError(f"the keys of ranges must be sympy Symbols; got {symbol!r}")
+        box[symbol] = _with_assumptions(symbol, _as_interval(value, symbol))
+    missing = expr.free_symbols - set(box)
+    if missing:
+        raise InvalidInputError(f"every variable needs a range; missing {sorted(map(str, missing))}")
+    return {x: box[x] for x in sorted(expr.free_symbols, key=sympy.default_sort_key)}
+
+
+def check_bounded(box, method):
+    """``box`` itself when every range is bounded; otherwise an error naming the variable.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> check_bounded({x: sympy.Interval(0, sympy.oo)}, "interval branch and bound")
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: x has the unbounded range Interval(0, oo); interval branch and bound needs a bounded box
+    """
+    for symbol, interval in box.items():
+        if not (interval.inf.is_finite and interval.sup.is_finite):
+            raise InvalidInputError(f"{symbol} has the unbounded range {interval}; {method} needs a bounded box")
+    return box
+
+
+def check_rational_ends(box, method):
+    """``box`` itself when every finite end is rational; otherwise an error naming the end.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> check_rational_ends({x: sympy.Interval(0, sympy.sqrt(2))}, "smt_decide")
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidInputError: the range of x has the end sqrt(2), which is neither rational nor ±oo; smt_decide needs rational ends
+    """
+    for symbol, interval in box.items():
+        for end in (interval.inf, interval.sup):
+            if end.is_finite and not end.is_Rational:
+                raise InvalidInputError(
+                    f"the range of {symbol} has the end {end}, which is neither rational nor ±oo; "
+                    f"{method} needs rational ends")
+    return box

@@ -26,8 +26,10 @@ symbolically.
 This module imports sympy and is not imported by ``dagtheory`` itself.
 """
 
+import dataclasses
 import itertools
 import math
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral
@@ -36,7 +38,7 @@ from typing import Any, Optional
 import numpy as np
 import sympy
 
-from ._validation import check_attention
+from ._validation import check_attention, check_bounded, check_box, check_expression
 from .exceptions import InvalidInputError, InvalidTypeError
 from .graph import HeadSystem, SinkDAG
 
@@ -51,6 +53,7 @@ __all__ = [
     "absorption_polynomial",
     "signal_closed_form",
     "limit_of",
+    "METHODS",
     "check_inequality",
     "check_bound",
     "check_closed_form_bound",
@@ -96,7 +99,7 @@ class BoundCheck:
     >>> check.status, check.counterexample, bool(check)
     ('refuted', {x: 1/2}, False)
     >>> check.detail
-    'solveset: expr < 0 on ...'
+    'sympy: solveset: expr < 0 on ...'
     >>> bool(check_inequality(x**2 - 1, {x: (1, 2)}))
     True
     """
@@ -424,15 +427,6 @@ def limit_of(expr, t=None):
 # --------------------------------------------------------------------------- inequalities
 
 
-def _as_interval(value, name):
-    if isinstance(value, sympy.Interval):
-        return value
-    if isinstance(value, tuple) and len(value) == 2:
-        return sympy.Interval(sympy.sympify(value[0]), sympy.sympify(value[1]))
-    raise InvalidInputError(
-        f"the range of {name} must be a sympy.Interval or a (low, high) pair; got {value!r}")
-
-
 def _is_negative(value):
     """True when the closed number ``value`` is provably negative."""
     value = sympy.sympify(value)
@@ -533,21 +527,143 @@ def _solve_single(expr, x, interval):
     return None
 
 
-def check_inequality(expr, ranges=None):
-    """Try to decide ``expr ≥ 0`` for all values of its variables in the given ranges.
+def _sympy_stage(expr, ranges, budget):
+    """The sympy methods: solveset in one variable, sign assumptions, an exact sample grid."""
+    if len(ranges) == 1:
+        (x, interval), = ranges.items()
+        found = _solve_single(expr, x, interval)
+        if found is not None:
+            return found.status, found.counterexample, None, found.detail
+    try:
+        if _proved_by_signs(expr, ranges):
+            return HOLDS, None, None, "non-negative by sign assumptions on the box"
+    except (TypeError, ValueError, NotImplementedError):
+        pass
+    point = _search(expr, ranges)
+    if point is not None:
+        return REFUTED, point, None, "expr < 0 at a sampled point of an exact grid"
+    return UNDECIDED, None, None, "solveset, sign assumptions and an exact grid decided nothing"
 
-    Tried in order: a closed number is decided by its sign; one variable by
-    ``sympy.solveset(expr < 0)`` over its interval; several by reparametrizing
-    each interval with non-negative symbols and reading the sign from sympy's
-    assumptions. A counterexample is sought on a grid of exact sample points.
-    Whatever none of these decides is reported ``"undecided"``.
+
+def _search_stage(expr, ranges, budget):
+    """Local minimization from many starts; a counterexample is verified exactly."""
+    from .counterexamples import find_counterexample
+
+    found = find_counterexample(expr, ranges, time_limit=budget)
+    if found is None:
+        return UNDECIDED, None, None, "no negative value found by multi-start local minimization"
+    return REFUTED, found.point, None, found.detail
+
+
+def _unbounded(ranges):
+    return next((f"{x} has the unbounded range {r}" for x, r in ranges.items()
+                 if not (r.inf.is_finite and r.sup.is_finite)), None)
+
+
+def _interval_stage(expr, ranges, budget, max_boxes):
+    """Interval branch and bound with outward rounding (needs a bounded box)."""
+    from .intervals import prove_nonnegative, supports
+
+    reason = _unbounded(ranges) if supports(expr) else "a function without an interval rule"
+    if reason is not None:
+        return None, None, None, f"not applicable: {reason}"
+    proof = prove_nonnegative(expr, ranges, max_boxes=max_boxes, time_limit=budget)
+    return proof.status, proof.counterexample, proof.certificate, proof.detail
+
+
+def _sos_stage(expr, ranges, budget, degree):
+    """An exact SOS certificate with the box's multipliers (polynomials only)."""
+    from .sos import is_polynomial_problem, sos_certificate
+
+    if not is_polynomial_problem(expr, ranges):
+        return None, None, None, "not applicable: not a polynomial with rational coefficients and ends"
+    certificate = sos_certificate(expr, ranges, max_degree=degree, time_limit=budget)
+    if certificate is None:
+        return UNDECIDED, None, None, "no certificate verified exactly"
+    return HOLDS, None, certificate.to_dict(), (
+        f"an exact sum-of-squares certificate of degree {certificate.degree}, verified in sympy")
+
+
+def _smt_stage(expr, ranges, budget):
+    """z3's nonlinear real arithmetic (polynomials and rational functions)."""
+    from .smt import is_rational_function_problem, smt_decide
+
+    if not is_rational_function_problem(expr, ranges):
+        return None, None, None, "not applicable: not a rational function with rational coefficients and ends"
+    result = smt_decide(expr, ranges, timeout=budget)
+    certificate = {"solver": "z3", "answer": "unsat"} if result.status == HOLDS else None
+    return result.status, result.counterexample, certificate, result.detail
+
+
+#: The methods of :func:`check_inequality`, in the order they are tried, with their shares of the
+#: time (a method gets its share of what is left among itself and the methods after it; sympy's
+#: steps are not timed).
+METHODS = {"sympy": 0.0, "search": 0.1, "interval": 0.5, "sos": 0.2, "smt": 0.2}
+
+
+def _check_methods(methods):
+    methods = tuple(METHODS) if methods is None else tuple(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise InvalidInputError(f"methods must be a non-empty subset of {list(METHODS)}; got {list(methods)}")
+    return methods
+
+
+def _check_budget(value, name, kind):
+    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or value == math.inf:
+        raise InvalidInputError(f"{name} must be a positive finite number; got {value!r}")
+    return value
+
+
+def _number_check(expr):
+    """The verdict on a closed number ``expr``."""
+    if expr.is_nonnegative:
+        return BoundCheck(HOLDS, None, f"the number {expr} is non-negative", method="sympy")
+    if _is_negative(expr):
+        return BoundCheck(REFUTED, {}, f"the number {expr} is negative", method="sympy")
+    return BoundCheck(UNDECIDED, None, f"the sign of {expr} could not be decided")
+
+
+def check_inequality(expr, ranges=None, *, methods=None, time_limit=60.0, max_boxes=200_000,
+                     sos_degree=None):
+    """Decide ``expr ≥ 0`` for all values of its variables in the given ranges.
+
+    The methods are tried in order of cost until one decides:
+
+    1. ``"sympy"``: ``solveset`` in one variable, sign assumptions after
+       reparametrizing the box, and an exact grid of sample points;
+    2. ``"search"``: local minimization from many starts
+       (:func:`dagtheory.counterexamples.find_counterexample`);
+    3. ``"interval"``: interval branch and bound with outward rounding, with
+       monotonicity and convexity arguments on small boxes
+       (:func:`dagtheory.intervals.prove_nonnegative`; bounded boxes only);
+    4. ``"sos"``: a sum-of-squares certificate with the box's multipliers,
+       rounded to rationals and verified exactly
+       (:func:`dagtheory.sos.sos_certificate`; polynomials only);
+    5. ``"smt"``: z3's decision procedure for nonlinear real arithmetic
+       (:func:`dagtheory.smt.smt_decide`; rational functions only).
+
+    ``"holds"`` always rests on a proof (sympy's assumptions, an interval
+    partition, an exact SOS identity, or z3's ``unsat``), named in ``method``
+    with its ``certificate``; ``"refuted"`` always carries an exact point where
+    ``expr`` was verified negative in exact (or rigorous high-precision)
+    arithmetic; ``"undecided"`` lists in ``tried`` what each method did.
 
     Parameters
     ----------
     expr : sympy.Expr or number
     ranges : mapping of sympy.Symbol to sympy.Interval or (low, high), optional
         The box; a pair ``(low, high)`` means the closed interval. Every free
-        symbol of ``expr`` must have a range.
+        symbol of ``expr`` must have a range with exact (or ``±oo``) ends.
+    methods : sequence of str, keyword-only, optional
+        A subset of :data:`METHODS`, tried in the given order; all by default.
+        ``("sympy",)`` is the procedure of earlier versions.
+    time_limit : float, keyword-only
+        Seconds for all methods together (each gets a share, :data:`METHODS`).
+    max_boxes : int, keyword-only
+        Box budget of the interval branch and bound.
+    sos_degree : int, keyword-only, optional
+        Highest degree of the SOS multipliers tried (the smallest that fits by default).
 
     Returns
     -------
@@ -556,7 +672,9 @@ def check_inequality(expr, ranges=None):
     Raises
     ------
     InvalidInputError
-        If a free symbol of ``expr`` has no range, or a range is malformed.
+        If a free symbol of ``expr`` has no range, a range is empty or
+        malformed, a budget is not a positive number, or a method that needs
+        a box is asked for alone on an unbounded range.
 
     Examples
     --------
@@ -567,41 +685,60 @@ def check_inequality(expr, ranges=None):
     >>> check = check_inequality(L / (2 * p) - 2 * L / p, box)
     >>> check.status, check.counterexample
     ('refuted', {L: 1, p: 1/8})
+
+    A polynomial with negative terms, proved by interval branch and bound:
+
+    >>> x, y = sympy.symbols("x y")
+    >>> check = check_inequality(x**4 + y**4 - x*y + sympy.Rational(1, 5), {x: (-1, 1), y: (-1, 1)})
+    >>> check.status, check.method
+    ('holds', 'interval')
     """
-    expr = sympy.sympify(expr)
-    ranges = {x: _as_interval(r, x) for x, r in dict(ranges or {}).items()}
-    missing = expr.free_symbols - set(ranges)
-    if missing:
-        raise InvalidInputError(f"every variable needs a range; missing {sorted(map(str, missing))}")
-    ranges = {x: r for x, r in ranges.items() if x in expr.free_symbols}
-    if not ranges:
-        if expr.is_nonnegative:
-            return BoundCheck(HOLDS, None, f"the number {expr} is non-negative")
-        if _is_negative(expr):
-            return BoundCheck(REFUTED, {}, f"the number {expr} is negative")
-        return BoundCheck(UNDECIDED, None, f"the sign of {expr} could not be decided")
-    if len(ranges) == 1:
-        (x, interval), = ranges.items()
-        found = _solve_single(expr, x, interval)
-        if found is not None:
-            return found
-    try:
-        if _proved_by_signs(expr, ranges):
-            return BoundCheck(HOLDS, None, "non-negative by sign assumptions on the box")
-    except (TypeError, ValueError, NotImplementedError):
-        pass
-    point = _search(expr, ranges)
-    if point is not None:
-        return BoundCheck(REFUTED, point, "expr < 0 at a sampled point")
-    return BoundCheck(UNDECIDED, None, "neither proved nor refuted by solveset, signs or sampling")
+    expr = check_expression(expr)
+    ranges = check_box(expr, ranges)
+    methods = _check_methods(methods)
+    _check_budget(time_limit, "time_limit", (int, float))
+    _check_budget(max_boxes, "max_boxes", Integral)
+    if methods == ("interval",):
+        check_bounded(ranges, "interval branch and bound")
+    fixed = {x: r.inf for x, r in ranges.items() if r.inf == r.sup}  # one-point ranges
+    expr = expr.subs(fixed) if fixed else expr
+    ranges = {x: r for x, r in ranges.items() if x not in fixed and x in expr.free_symbols}
+    check = _number_check(expr) if not ranges else _run_methods(
+        expr, ranges, methods, time.monotonic() + time_limit, max_boxes=int(max_boxes), sos_degree=sos_degree)
+    if check.status == REFUTED and fixed:
+        check = dataclasses.replace(check, counterexample={**fixed, **check.counterexample})
+    return check
 
 
-def check_bound(quantity, bound, ranges=None):
+def _run_methods(expr, ranges, methods, deadline, *, max_boxes, sos_degree):
+    """Try ``methods`` in order until one decides; the verdict records every attempt."""
+    stages = {"sympy": _sympy_stage, "search": _search_stage,
+              "interval": lambda e, r, b: _interval_stage(e, r, b, max_boxes),
+              "sos": lambda e, r, b: _sos_stage(e, r, b, sos_degree), "smt": _smt_stage}
+    tried = []
+    for name in methods:
+        budget = max(_stage_budget(methods, name, deadline - time.monotonic()), 0.5)
+        start = time.monotonic()
+        status, point, certificate, detail = stages[name](expr, ranges, budget)
+        tried.append(f"{name}: {detail} ({time.monotonic() - start:.2f} s)")
+        if status in (HOLDS, REFUTED):
+            return BoundCheck(status, point, f"{name}: {detail}", method=name,
+                              certificate=certificate, tried=tuple(tried))
+    return BoundCheck(UNDECIDED, None, "neither proved nor refuted; " + "; ".join(tried), tried=tuple(tried))
+
+
+def _stage_budget(methods, name, left):
+    """``name``'s share of the ``left`` seconds among itself and the methods after it."""
+    later = sum(METHODS[m] for m in methods[methods.index(name):])
+    return left * METHODS[name] / later if METHODS[name] else left
+
+
+def check_bound(quantity, bound, ranges=None, **options):
     """Decide ``quantity <= bound`` for every parameter value in ``ranges``.
 
-    A thin reading of :func:`check_inequality` on ``bound - quantity``: the
-    answer is ``holds``, ``refuted`` (with a checked counterexample) or
-    ``undecided`` where sympy cannot settle it.
+    A thin reading of :func:`check_inequality` on ``bound - quantity`` (same
+    options): the answer is ``holds`` (with a proof), ``refuted`` (with an
+    exactly checked counterexample) or ``undecided``.
 
     Examples
     --------
@@ -612,7 +749,8 @@ def check_bound(quantity, bound, ranges=None):
     >>> check_bound(2 * L / p, L / (2 * p), ranges).status
     'refuted'
     """
-    return check_inequality(sympy.sympify(bound) - sympy.sympify(quantity), ranges)
+    quantity, bound = check_expression(quantity), check_expression(bound)
+    return check_inequality(bound - quantity, ranges, **options)
 
 
 # --------------------------------------------------------------------------- Theorem M2 over a range

@@ -327,10 +327,23 @@ def test_check_inequality_holds_and_refutes():
     assert not check
 
 
+def test_check_inequality_proves_what_sympy_alone_could_not():
+    # x^x >= e^(-1/e) ≈ 0.69: sympy's methods leave it undecided, intervals prove it.
+    x = sympy.Symbol("x", positive=True)
+    expr, box = x ** x - sympy.Rational(1, 2), {x: sympy.Interval(sympy.Rational(1, 10), 1)}
+    assert check_inequality(expr, box, methods=("sympy",)).status == UNDECIDED
+    check = check_inequality(expr, box)
+    assert check.status == HOLDS and check.method == "interval"
+    assert check.certificate["leaf_count"] == len(check.certificate["leaves"]) > 0
+
+
 def test_check_inequality_undecided_instead_of_crashing():
     x = sympy.Symbol("x", positive=True)
-    check = check_inequality(x ** x - sympy.Rational(1, 2), {x: sympy.Interval.Lopen(0, 1)})
-    assert check == BoundCheck(UNDECIDED, None, check.detail)
+    check = check_inequality(sympy.gamma(x) - sympy.Rational(1, 2), {x: sympy.Interval.Lopen(0, 1)},
+                             time_limit=5)
+    assert check.status == UNDECIDED and check.counterexample is None and not check
+    assert [line.split(":")[0] for line in check.tried] == ["sympy", "search", "interval", "sos", "smt"]
+    assert "not applicable" in check.tried[3] and "not applicable" in check.tried[4]
 
 
 def test_check_inequality_on_numbers():

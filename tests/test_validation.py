@@ -18,8 +18,12 @@ from dagtheory._validation import (
     DEFAULT_ATOL,
     as_array,
     check_attention,
+    check_bounded,
+    check_box,
     check_eps,
+    check_expression,
     check_horizon,
+    check_rational_ends,
     check_sources,
     check_steps,
     check_threshold,
@@ -569,3 +573,189 @@ def test_check_steps_and_horizon():
         check_steps(2.0, name="t")
     with pytest.raises(InvalidTypeError, match=r"t must be an int; got True"):
         check_steps(True, name="t")
+
+
+
+# ---------------------------------------------------------------------------
+# Expressions and boxes of bound checks (expr >= 0 on a box)
+# ---------------------------------------------------------------------------
+
+X, Y = sympy.symbols("x y")
+P = sympy.Symbol("p", positive=True)
+Q = sympy.Symbol("q", nonpositive=True)
+
+
+def test_check_expression_sympifies_numbers_and_strings():
+    assert check_expression(3) == sympy.Integer(3)
+    assert check_expression("x**2 - 1") == X**2 - 1
+    assert check_expression(F(1, 3)) == sympy.Rational(1, 3)
+
+
+def test_check_expression_replaces_floats_by_their_exact_binary_values():
+    assert check_expression(0.5 * X) == X / 2
+    exact = check_expression(0.1 * X).coeff(X)
+    assert exact.is_Rational and exact == sympy.Rational(F(0.1)) and exact != sympy.Rational(1, 10)
+    assert not check_expression(sympy.Float("0.25") + X).atoms(sympy.Float)
+
+
+def test_check_expression_refuses_what_it_cannot_read():
+    with pytest.raises(InvalidInputError, match=r"expr must be a real sympy expression or a number; "
+                                                r"could not read 'x \+\* 1'"):
+        check_expression("x +* 1")
+
+
+def test_check_expression_refuses_a_relational():
+    with pytest.raises(InvalidInputError,
+                       match=r"expr must be a real-valued sympy expression; got StrictGreaterThan x > 1"):
+        check_expression(X > 1)
+
+
+def test_check_expression_refuses_a_matrix():
+    with pytest.raises(InvalidInputError,
+                       match=r"expr must be a real-valued sympy expression; got ImmutableDenseMatrix"):
+        check_expression(sympy.Matrix([X, 1]))
+
+
+def test_check_expression_refuses_a_boolean():
+    with pytest.raises(InvalidInputError, match=r"expr must be a real-valued sympy expression; got BooleanTrue"):
+        check_expression(True)
+
+
+@pytest.mark.parametrize("expr, shown", [
+    (sympy.I * X, "I"),
+    (X + sympy.nan, "nan"),
+    (X + sympy.zoo, "zoo"),
+    (sympy.oo * X, "oo"),
+    (X - sympy.oo, "-oo"),
+    (sympy.exp(-sympy.oo * X), "-oo"),
+])
+def test_check_expression_refuses_complex_and_infinite_values(expr, shown):
+    with pytest.raises(InvalidInputError, match=rf"expr must be real and finite; it contains {re.escape(shown)}"):
+        check_expression(expr)
+
+
+def test_check_expression_can_refuse_floats():
+    assert check_expression(X / 2, floats="refuse") == X / 2
+    with pytest.raises(InvalidInputError, match=r"expr has the float coefficient 0\.5 \(in 0\.5\*x\); floats "
+                                                r"are not exact here: write it as a sympy\.Rational"):
+        check_expression(0.5 * X, floats="refuse")
+
+
+def test_check_expression_refuses_an_unknown_float_policy():
+    with pytest.raises(InvalidInputError, match=r"floats must be one of \['exact', 'refuse'\]; got 'round'"):
+        check_expression(X, floats="round")
+
+
+def test_check_box_reads_pairs_intervals_and_points_sorted_by_name():
+    box = check_box(X * Y, {Y: (F(1, 2), sympy.oo), X: sympy.Interval.Ropen(-1, 1)})
+    assert list(box) == [X, Y]
+    assert box[X] == sympy.Interval.Ropen(-1, 1)
+    assert box[Y] == sympy.Interval(sympy.Rational(1, 2), sympy.oo)
+    assert check_box(X, {X: sympy.FiniteSet(3)}) == {X: sympy.FiniteSet(3)}
+    assert check_box(X, {X: (2, 2)}) == {X: sympy.FiniteSet(2)}
+    assert check_box(X, {X: (-sympy.oo, sympy.oo)}) == {X: sympy.Interval(-sympy.oo, sympy.oo)}
+
+
+def test_check_box_accepts_irrational_ends():
+    chernoff = 16 * sympy.log(4)
+    box = check_box(X, {X: (chernoff, sympy.oo), Y: (0, sympy.sqrt(2))})
+    assert box == {X: sympy.Interval(chernoff, sympy.oo)}
+
+
+def test_check_box_checks_and_drops_ranges_of_absent_symbols():
+    assert check_box(X, {X: (0, 1), Y: (0, 1)}) == {X: sympy.Interval(0, 1)}
+    with pytest.raises(InvalidInputError, match=r"the range of y is empty"):
+        check_box(X, {X: (0, 1), Y: (1, 0)})
+    assert check_box(sympy.Integer(2), None) == {}
+
+
+def test_check_box_narrows_a_range_by_the_sign_assumptions():
+    assert check_box(P, {P: (-1, 1)}) == {P: sympy.Interval.Lopen(0, 1)}
+    assert check_box(P, {P: (-sympy.oo, sympy.oo)}) == {P: sympy.Interval.open(0, sympy.oo)}
+    assert check_box(Q, {Q: (-1, 1)}) == {Q: sympy.Interval(-1, 0)}
+    assert check_box(Q, {Q: (0, 1)}) == {Q: sympy.FiniteSet(0)}
+
+
+def test_check_box_refuses_a_range_emptied_by_the_sign_assumptions():
+    with pytest.raises(InvalidInputError, match=r"the range of p is empty once its sign assumptions apply"):
+        check_box(P, {P: (-2, 0)})
+
+
+def test_check_box_refuses_a_missing_range():
+    with pytest.raises(InvalidInputError, match=r"every variable needs a range; missing \['y'\]"):
+        check_box(X * Y, {X: (0, 1)})
+
+
+def test_check_box_refuses_ranges_that_are_not_a_mapping():
+    with pytest.raises(InvalidTypeError, match=r"ranges must be a mapping of Symbol to range; got list"):
+        check_box(X, [(X, (0, 1))])
+
+
+def test_check_box_refuses_a_key_that_is_not_a_symbol():
+    with pytest.raises(InvalidInputError, match=r"the keys of ranges must be sympy Symbols; got 'x'"):
+        check_box(X, {"x": (0, 1)})
+
+
+@pytest.mark.parametrize("value, shown", [
+    ([0, 1], r"\[0, 1\]"),
+    ((0, 1, 2), r"\(0, 1, 2\)"),
+    ("0..1", r"'0\.\.1'"),
+    (sympy.FiniteSet(0, 1), r"\{0, 1\}"),
+    (sympy.Union(sympy.Interval(0, 1), sympy.Interval(2, 3)), r"Union"),
+])
+def test_check_box_refuses_a_malformed_range(value, shown):
+    with pytest.raises(InvalidInputError,
+                       match=rf"the range of x must be a sympy\.Interval or a \(low, high\) pair; got {shown}"):
+        check_box(X, {X: value})
+
+
+@pytest.mark.parametrize("value, shown", [
+    ((0, 0.5), r"0\.5"),
+    ((np.float64(-1.5), 1), r"np\.float64\(-1\.5\)|-1\.5"),
+    (sympy.Interval(0, sympy.Float(2)), r"2\.0+"),
+    ((0, "0.5"), r"'0\.5'"),
+    (sympy.FiniteSet(sympy.Float(1)), r"1\.0+"),
+])
+def test_check_box_refuses_a_float_end(value, shown):
+    with pytest.raises(InvalidInputError, match=rf"the range of x has the float end {shown}; give exact ends"):
+        check_box(X, {X: value})
+
+
+@pytest.mark.parametrize("value, shown", [
+    ((0, sympy.Symbol("a")), "a"),
+    (sympy.Interval(0, sympy.Symbol("a")), "a"),
+    ((0, sympy.I), "I"),
+    ((0, sympy.nan), "nan"),
+    ((0, "not a number +"), "'not a number \\+'"),
+    ((0, None), "None"),
+])
+def test_check_box_refuses_an_end_that_is_not_a_real_number(value, shown):
+    with pytest.raises(InvalidInputError, match=rf"the range of x has the end {shown}, which is not a real number"):
+        check_box(X, {X: value})
+
+
+@pytest.mark.parametrize("value", [
+    sympy.Interval(2, 1), (2, 1), sympy.Interval.open(1, 1), sympy.S.EmptySet, (sympy.oo, sympy.oo),
+    (sympy.pi, 3),
+])
+def test_check_box_refuses_an_empty_range(value):
+    with pytest.raises(InvalidInputError, match=r"the range of x is empty; got "):
+        check_box(X, {X: value})
+
+
+def test_check_bounded_names_the_unbounded_variable():
+    box = check_box(X * Y, {X: (0, 1), Y: (0, sympy.oo)})
+    with pytest.raises(InvalidInputError, match=r"y has the unbounded range Interval\(0, oo\); "
+                                                r"interval branch and bound needs a bounded box"):
+        check_bounded(box, "interval branch and bound")
+    point = check_box(X, {X: (1, 1)})
+    assert check_bounded(point, "interval branch and bound") is point
+
+
+def test_check_rational_ends_names_the_irrational_end():
+    box = check_box(X, {X: (0, 16 * sympy.log(4))})
+    with pytest.raises(InvalidInputError, match=r"the range of x has the end 16\*log\(4\), which is neither "
+                                                r"rational nor ±oo; smt_decide needs rational ends"):
+        check_rational_ends(box, "smt_decide")
+    rational = check_box(X * Y, {X: (F(1, 3), sympy.oo), Y: sympy.FiniteSet(2)})
+    assert check_rational_ends(rational, "smt_decide") is rational
