@@ -10,7 +10,7 @@ from ._validation import is_exact
 
 __all__ = ["zero_like", "one_like", "unit_rows", "row_times", "matrix_times_column",
            "column_stepper", "leave_mass", "diagonal", "where", "suffix_sums", "max_last", "min_last", "zeros_like_rows", "scalar",
-           "to_float", "unit_roundoff"]
+           "to_float", "unit_roundoff", "exact_rows"]
 
 
 def zero_like(array):
@@ -173,3 +173,14 @@ def scalar(value):
 def to_float(array):
     """A float64 copy of a numeric or exact array."""
     return np.asarray(array, dtype=float)
+
+
+def exact_rows(array):
+    """Exact copy of float rows: each entry its exact Fraction, each row divided by its sum."""
+    array = np.asarray(array, dtype=float)
+    out = np.empty(array.shape, dtype=object)
+    for index in np.ndindex(array.shape[:-1]):
+        row = [Fraction(float(x)) for x in array[index]]
+        total = sum(row)
+        out[index] = np.array([x / total for x in row], dtype=object)
+    return out

@@ -47,6 +47,7 @@ __all__ = [
     "check_steps",
     "check_eps",
     "check_sources",
+    "check_staying",
     "check_threshold",
     "is_exact",
 ]
@@ -499,6 +500,26 @@ def check_sources(sources, n):
     if bad.any():
         raise InvalidInputError(f"source {int(array[bad][0])} is out of range for n = {n} tokens")
     return np.unique(array % n)
+
+
+def check_staying(staying, n, *, exact):
+    """``{token: probability}`` of ``edge_list_attention``'s ``staying`` (None values dropped)."""
+    if staying is None:
+        return {}
+    if not hasattr(staying, "items"):
+        raise InvalidTypeError(f"staying must be a mapping of token to probability; got {staying!r}")
+    checked = {}
+    for token, stay in staying.items():
+        if isinstance(token, bool) or not isinstance(token, numbers.Integral) or not 0 <= token < n:
+            raise InvalidInputError(f"staying has the key {token!r}; keys are tokens 0..{n - 1}")
+        if stay is None:
+            continue
+        kinds = (Fraction, numbers.Integral) if exact else numbers.Real
+        if isinstance(stay, bool) or not isinstance(stay, kinds) or not 0 <= stay <= 1:
+            wanted = "an exact number (Fraction or int)" if exact else "a real number"
+            raise InvalidInputError(f"staying[{token}] = {stay!r}; it must be {wanted} in [0, 1]")
+        checked[int(token)] = Fraction(stay) if exact else float(stay)
+    return checked
 
 
 # --------------------------------------------------------------------------- boxes of bound checks

@@ -8,14 +8,26 @@ that a machine can try to break it:
 * ``strategy`` is the Hypothesis strategy that draws the examples (None for a
   statement with an exact check only);
 * ``exact`` is an optional zero-argument callable doing an exact or symbolic
-  check; it returns True, False or a :class:`~dagtheory.symbolic.BoundCheck`.
+  check; it returns True, False or a :class:`~dagtheory.symbolic.BoundCheck`;
+* ``margin`` (optional) says how far an example is from violating the
+  statement (``≤ 0``: violated); the hunts climb towards lower margins;
+* ``enumerate`` (optional) lists the statement's own small-scope examples, and
+  ``assume`` (optional) states its hypotheses for the examples hunts make.
 
 The statements live in the top-level ``proofs/`` folder, one module per
 theorem, each exposing ``STATEMENTS``. :func:`discover` imports them by file
 path; :func:`run_checks` runs them and returns :class:`CheckResult` objects.
 
-Profiles: ``"ci"`` tries 50 derandomized examples per statement, ``"thorough"``
-2000 random ones.
+A property is not only sampled: :func:`run_statement` runs the hunts of
+:mod:`dagtheory.hunts` (targeted Hypothesis, structured strategies, small-scope
+enumeration, margin-guided local search), re-verifies every counterexample in
+exact arithmetic before reporting ``refuted``, and reports a ``holds`` as the
+evidence of the searches that ran (:attr:`CheckResult.searches`).
+
+Profiles: ``"ci"`` tries 50 derandomized examples per statement and hunts for
+about a second, ``"thorough"`` 2000 random ones and hunts for minutes
+(:data:`BUDGETS`). ``hunts=False`` runs the old procedure: plain Hypothesis
+sampling.
 
 This module needs Hypothesis (the ``test`` extra); ``import dagtheory`` does
 not import it.
@@ -26,17 +38,19 @@ import math
 import numbers
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .exceptions import InvalidInputError
+from .exceptions import InvalidInputError, InvalidTypeError
+from .hunts import BUDGETS, hunt
 
 __all__ = [
     "PROFILES",
+    "BUDGETS",
     "Statement",
     "CheckResult",
     "theorem",
@@ -46,8 +60,9 @@ __all__ = [
     "run_checks",
 ]
 
-#: Examples tried per statement, by profile.
+#: Examples Hypothesis draws from a statement's own strategy, by profile.
 PROFILES = {"ci": 50, "thorough": 2000}
+
 
 KINDS = ("theorem", "conjecture")
 
@@ -73,6 +88,22 @@ class Statement:
     examples : tuple
         Explicit examples tried before the drawn ones.
     docstring : str
+    margin : callable or None
+        ``margin(example) -> float``: how far a passing example is from
+        violating the statement, smaller when closer (``≤ 0`` means violated,
+        but ``check`` stays the judge). Hypothesis targets ``-margin`` and the
+        local search of :mod:`dagtheory.hunts` lowers it. It must return a
+        finite real number; anything else is a one-line error naming the
+        statement. An example on which it raises gets no margin.
+    enumerate : callable or None
+        Zero-argument callable returning an iterable of examples: the
+        statement's own small-scope space, replacing the automatic enumeration
+        of small head systems.
+    assume : callable or None
+        ``assume(example) -> bool``: the statement's hypotheses. The examples
+        the hunts make (not drawn from ``strategy``) are checked only when it
+        returns True; without it, they must share the shape and the
+        properties of the drawn ones (:func:`dagtheory.hunts.infer_domain`).
 
     Examples
     --------
@@ -94,6 +125,17 @@ class Statement:
     Traceback (most recent call last):
     ...
     dagtheory.exceptions.InvalidInputError: kind must be one of ('theorem', 'conjecture'); got 'lemma'
+
+    A margin must be callable and return a finite number:
+
+    >>> Statement("abs", "theorem", st.integers(), check, margin=0.5)
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidTypeError: abs: margin must be a callable margin(example) -> float; got 0.5
+    >>> run_statement(Statement("abs", "theorem", st.integers(), check, margin=lambda x: "far"))
+    Traceback (most recent call last):
+    ...
+    dagtheory.exceptions.InvalidTypeError: abs: margin returned 'far', not a number
     """
 
     name: str
@@ -103,6 +145,9 @@ class Statement:
     exact: Optional[Callable] = None
     examples: tuple = ()
     docstring: str = ""
+    margin: Optional[Callable] = None
+    enumerate: Optional[Callable] = None
+    assume: Optional[Callable] = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -111,6 +156,17 @@ class Statement:
             raise InvalidInputError(f"{self.name}: strategy and check must be given together")
         if self.check is None and self.exact is None:
             raise InvalidInputError(f"{self.name}: needs a check, an exact check or both")
+        self._check_hooks()
+
+    def _check_hooks(self):
+        forms = {"margin": "margin(example) -> float", "enumerate": "enumerate() -> iterable of examples",
+                 "assume": "assume(example) -> bool"}
+        for hook, form in forms.items():
+            value = getattr(self, hook)
+            if value is not None and not callable(value):
+                raise InvalidTypeError(f"{self.name}: {hook} must be a callable {form}; got {value!r}")
+            if value is not None and self.check is None:
+                raise InvalidInputError(f"{self.name}: {hook} needs a check and a strategy")
 
 
 @dataclass(frozen=True)
@@ -121,16 +177,33 @@ class CheckResult:
     ----------
     name, kind : str
     status : {"holds", "refuted", "undecided"}
-        ``"holds"``: no drawn example failed and the exact check (if any) held;
-        ``"refuted"``: an example failed or the exact check returned False or a
-        refuted ``BoundCheck``; ``"undecided"``: the exact check was undecided,
-        or a check raised something other than AssertionError.
+        ``"holds"``: no example failed in the searches that ran (evidence, not
+        a proof: :attr:`searches` says which ran) and the exact check (if any)
+        held; ``"refuted"``: an example failed and the failure was confirmed in
+        exact arithmetic, or the exact check returned False or a refuted
+        ``BoundCheck``; ``"undecided"``: the exact check was undecided, a check
+        raised something other than AssertionError on a drawn example, or a
+        floating-point counterexample was not confirmed exactly (it is then
+        the ``counterexample``).
     examples : int
-        Examples tried (shrinking included).
+        Examples tried by all the searches (Hypothesis's shrinking included).
     seconds : float
     counterexample : JSON-able value or None
-        The (shrunk) failing example, through :func:`to_jsonable`.
+        The shrunk failing example, exact (``Fraction`` entries as strings),
+        through :func:`to_jsonable`.
     message : str
+        The check's message (refuted); the evidence, e.g. ``"no
+        counterexample: hypothesis 50 examples (targeted), structured
+        strategies 120, ..."`` (holds); what was not confirmed (undecided).
+    method : str or None
+        What decided: the search stage that found the counterexample
+        (``"hypothesis"``, ``"structured"``, ``"enumeration"``,
+        ``"local_search"``), ``"exact"`` (the exact check), ``"search"`` (a
+        property that holds), ``"search+exact"`` (both held).
+    searches : dict
+        Per stage (:data:`dagtheory.hunts.STAGES`, and ``"exact"`` for the
+        re-verification): ``examples`` tried, ``seconds``, ``exhausted``, and
+        ``skipped`` (why a stage did not run) or other details.
 
     Examples
     --------
@@ -145,7 +218,9 @@ class CheckResult:
     >>> result.name, result.status, result.examples, result.counterexample, result.message
     ('example2 ratio', 'holds', 0, None, 'exact: exact check holds')
     >>> sorted(result.to_dict())
-    ['counterexample', 'examples', 'kind', 'message', 'name', 'seconds', 'status']
+    ['counterexample', 'examples', 'kind', 'message', 'method', 'name', 'searches', 'seconds', 'status']
+    >>> result.method, result.searches
+    ('exact', {})
     """
 
     name: str
@@ -155,6 +230,8 @@ class CheckResult:
     seconds: float
     counterexample: Any
     message: str
+    method: Optional[str] = None
+    searches: dict = field(default_factory=dict)
 
     def to_dict(self):
         """The result as a plain dict (JSON-able)."""
@@ -162,11 +239,15 @@ class CheckResult:
             "name": self.name, "kind": self.kind, "status": self.status,
             "examples": self.examples, "seconds": self.seconds,
             "counterexample": self.counterexample, "message": self.message,
+            "method": self.method, "searches": self.searches,
         }
 
 
-def theorem(name, *, kind="theorem", strategy=None, exact=None, examples=()):
+def theorem(name, *, kind="theorem", strategy=None, exact=None, examples=(), margin=None,
+            enumerate=None, assume=None):
     """Decorator turning ``check(example)`` into a :class:`Statement`.
+
+    The keyword options are the fields of :class:`Statement`.
 
     Examples
     --------
@@ -176,10 +257,22 @@ def theorem(name, *, kind="theorem", strategy=None, exact=None, examples=()):
     ...     assert x * x >= 0, f"{x}^2 < 0"
     >>> run_statement(square).status
     'holds'
+
+    With a margin (how far ``x`` is from violating ``x ≠ 1234``) the hunt's
+    targeted Hypothesis climbs to the one counterexample among a million:
+
+    >>> @theorem("not 1234", kind="conjecture", strategy=st.integers(0, 10**6),
+    ...          margin=lambda x: abs(x - 1234))
+    ... def not_1234(x):
+    ...     assert x != 1234, "x = 1234"
+    >>> result = run_statement(not_1234)
+    >>> result.status, result.counterexample, result.method
+    ('refuted', 1234, 'hypothesis')
     """
     def wrap(check):
         return Statement(name=name, kind=kind, strategy=strategy, check=check, exact=exact,
-                         examples=tuple(examples), docstring=(check.__doc__ or "").strip())
+                         examples=tuple(examples), docstring=(check.__doc__ or "").strip(),
+                         margin=margin, enumerate=enumerate, assume=assume)
     return wrap
 
 
@@ -234,44 +327,34 @@ def _exact_status(outcome):
     raise InvalidInputError(f"an exact check must return True, False or a BoundCheck; got {outcome!r}")
 
 
-def _run_property(statement, profile):
-    """``(status, examples, counterexample, message)`` of the Hypothesis part."""
-    from hypothesis import HealthCheck, example, given, settings
+def _run_property(statement, profile, hunts):
+    """``(status, examples, counterexample, message, method, searches)`` of the property part."""
 
-    seen = {"count": 0, "failed": None, "message": ""}
-
-    def probe(drawn):
-        seen["count"] += 1
-        try:
-            statement.check(drawn)
-        except AssertionError as error:
-            seen["failed"], seen["message"] = drawn, str(error) or "assertion failed"
-            raise
-
-    test = given(statement.strategy)(probe)
-    for explicit in statement.examples:
-        test = example(explicit)(test)
-    test = settings(max_examples=PROFILES[profile], deadline=None, database=None,
-                    derandomize=(profile == "ci"), print_blob=False,
-                    suppress_health_check=list(HealthCheck))(test)
-    try:
-        test()
-    except AssertionError:
-        return REFUTED, seen["count"], to_jsonable(seen["failed"]), seen["message"]
-    except Exception as error:  # a bug or a hypothesis error: nothing was decided
-        if seen["failed"] is not None:
-            return REFUTED, seen["count"], to_jsonable(seen["failed"]), seen["message"]
-        return UNDECIDED, seen["count"], None, f"{type(error).__name__}: {error}"
-    return HOLDS, seen["count"], None, f"{seen['count']} examples passed"
+    report = hunt(statement, examples=PROFILES[profile], budget=BUDGETS[profile],
+                  derandomize=(profile == "ci"), hunts=hunts)
+    searches = {search.stage: search.to_dict() for search in report.searches}
+    return (report.status, report.examples, to_jsonable(report.counterexample), report.message,
+            report.method, searches)
 
 
-def run_statement(statement, *, profile="ci"):
-    """Run one statement's property check and exact check.
+def _check_flag(value, name):
+    if not isinstance(value, bool):
+        raise InvalidTypeError(f"{name} must be True or False; got {value!r}")
+    return value
+
+
+def run_statement(statement, *, profile="ci", hunts=True):
+    """Run one statement's property check (sampled and hunted) and exact check.
 
     Parameters
     ----------
     statement : Statement
     profile : {"ci", "thorough"}
+        Examples drawn (:data:`PROFILES`) and hunt budgets (:data:`BUDGETS`).
+    hunts : bool, keyword-only
+        Run the hunts of :mod:`dagtheory.hunts` after sampling (default). False
+        runs the old procedure: plain Hypothesis sampling of the statement's
+        strategy only (its counterexamples are still re-verified exactly).
 
     Returns
     -------
@@ -286,26 +369,36 @@ def run_statement(statement, *, profile="ci"):
     ...     assert x * x > x, f"{x}^2 <= {x}"
     >>> conjecture = Statement("square grows", "conjecture", st.integers(min_value=1), check)
     >>> result = run_statement(conjecture)
-    >>> result.status, result.counterexample, result.message
-    ('refuted', 1, '1^2 <= 1')
-    >>> run_statement(Statement("square grows", "conjecture", st.integers(min_value=2), check)).status
-    'holds'
+    >>> result.status, result.counterexample, result.message, result.method
+    ('refuted', 1, '1^2 <= 1', 'hypothesis')
+    >>> holds = run_statement(Statement("square grows", "conjecture", st.integers(min_value=2), check))
+    >>> holds.status, holds.method
+    ('holds', 'search')
+    >>> for part in holds.message.split("; "):
+    ...     print(part)
+    no counterexample: hypothesis 50 examples
+    enumeration skipped (examples are not head systems or heads)
+    structured strategies skipped (examples are not head systems or heads)
+    local search skipped (no margin)
+    >>> run_statement(conjecture, hunts=False).searches["hypothesis"]["examples"] >= 1
+    True
     """
     if profile not in PROFILES:
         raise InvalidInputError(f"profile must be one of {sorted(PROFILES)}; got {profile!r}")
+    hunts = _check_flag(hunts, "hunts")
     start = time.perf_counter()
-    status, count, counterexample, message = HOLDS, 0, None, ""
+    status, count, counterexample, message, method, searches = HOLDS, 0, None, "", None, {}
     if statement.check is not None:
-        status, count, counterexample, message = _run_property(statement, profile)
+        status, count, counterexample, message, method, searches = _run_property(statement, profile, hunts)
     if status == HOLDS and statement.exact is not None:
         exact_status, exact_counterexample, detail = _exact_status(statement.exact())
-        messages = [m for m in (message, f"exact: {detail}") if m]
-        message = "; ".join(messages)
+        message = "; ".join(m for m in (message, f"exact: {detail}") if m)
+        method = "exact" if method is None or exact_status != HOLDS else "search+exact"
         if exact_status != HOLDS:
             status, counterexample = exact_status, exact_counterexample
     return CheckResult(name=statement.name, kind=statement.kind, status=status, examples=count,
-                       seconds=round(time.perf_counter() - start, 3),
-                       counterexample=counterexample, message=message)
+                       seconds=round(time.perf_counter() - start, 3), counterexample=counterexample,
+                       message=message, method=method, searches=searches)
 
 
 def _default_path():
@@ -371,8 +464,10 @@ def discover(path=None):
     return statements
 
 
-def run_checks(names=None, *, profile="ci", path=None):
-    """Run the discovered statements (all, or those named).
+def run_checks(names=None, *, profile="ci", path=None, hunts=True):
+    """Run the discovered statements (all, or those named), with :func:`run_statement`.
+
+    ``hunts=False`` runs the old procedure (plain Hypothesis sampling), for comparisons.
 
     Raises
     ------
@@ -412,4 +507,4 @@ def run_checks(names=None, *, profile="ci", path=None):
         if unknown:
             raise InvalidInputError(f"unknown statements {unknown}; known: {known}")
         statements = [s for s in statements if s.name in names]
-    return [run_statement(statement, profile=profile) for statement in statements]
+    return [run_statement(statement, profile=profile, hunts=hunts) for statement in statements]

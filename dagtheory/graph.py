@@ -30,6 +30,7 @@ from ._validation import (
     DEFAULT_ATOL,
     as_array,
     check_attention,
+    check_staying,
     check_steps,
     check_threshold,
     check_weights,
@@ -49,7 +50,7 @@ __all__ = [
 _ZERO_COLUMN_POLICIES = ("raise", "sink")
 
 
-def edge_list_attention(n, edges, *, exact=True):
+def edge_list_attention(n, edges, *, exact=True, staying=None):
     """Attention from a directed edge list, by §1's edge-list construction.
 
     Every node gets a self-loop of weight 1, every edge ``s → t`` adds 1 at
@@ -63,6 +64,12 @@ def edge_list_attention(n, edges, *, exact=True):
         Directed edges with ``0 <= s < t < n``. A repeated edge adds again.
     exact : bool, keyword-only
         Return an exact ``Fraction`` array (default) or ``float64``.
+    staying : mapping of int to number, keyword-only, optional
+        Staying probabilities: token ``i`` keeps ``staying[i]`` of its row on its
+        self-loop, and its in-edges share the rest in proportion to their
+        counts. A token without in-edges keeps its whole row; tokens not in the
+        mapping (or mapped to None) follow the construction above. Values lie in
+        ``[0, 1]`` and are exact (Fraction or int) when ``exact`` is true.
 
     Returns
     -------
@@ -74,6 +81,8 @@ def edge_list_attention(n, edges, *, exact=True):
     array([[Fraction(1, 1), Fraction(0, 1), Fraction(0, 1)],
            [Fraction(1, 2), Fraction(1, 2), Fraction(0, 1)],
            [Fraction(0, 1), Fraction(1, 2), Fraction(1, 2)]], dtype=object)
+    >>> edge_list_attention(3, [(0, 2), (1, 2)], staying={2: Fraction(9, 10)})[2]
+    array([Fraction(1, 20), Fraction(1, 20), Fraction(9, 10)], dtype=object)
     """
     n = check_steps(n, name="n", minimum=2)
     counts = np.eye(n, dtype=np.int64)
@@ -88,9 +97,18 @@ def edge_list_attention(n, edges, *, exact=True):
         counts[t, s] += 1
     totals = counts.sum(axis=1)
     if not exact:
-        return counts / totals[:, None]
-    fractions = [[Fraction(int(c), int(totals[i])) for c in row] for i, row in enumerate(counts)]
-    return np.array(fractions, dtype=object)
+        rows = counts / totals[:, None]
+    else:
+        rows = np.array([[Fraction(int(c), int(totals[i])) for c in row] for i, row in enumerate(counts)],
+                        dtype=object)
+    for i, stay in check_staying(staying, n, exact=exact).items():
+        received = counts[i].copy()
+        received[i] = 0
+        if received.any():
+            share = (1 - stay) / int(received.sum())
+            rows[i] = [share * int(c) for c in received] if exact else share * received
+            rows[i, i] = stay
+    return rows
 
 
 def _check_policy(zero_columns):

@@ -17,6 +17,21 @@ sink) and that also reach its edge cases:
   leave with a tiny probability but none is trapped, which is adversarial for
   mixing-time code.
 
+Structured strategies reach the corners where a false mixing statement hides
+and random softmax heads rarely go (the hunts of :mod:`dagtheory.hunts` run
+them next to a statement's own strategy):
+
+* :func:`sparse_attention` draws heads whose rows attend to a few tokens only,
+  every other entry exactly 0;
+* :func:`near_one_hot_attention` draws heads whose rows put ``1 - ε`` on one
+  token, ``ε`` as small as 1e-12;
+* :func:`near_trapped_systems` draws head systems in which some non-sink nodes
+  leave with a tiny probability in some heads (the same nodes in every head,
+  or other nodes per head), none trapped;
+* :func:`edge_list_systems` draws systems of §1's edge-list heads in which some
+  tokens keep a chosen share of their row, their *staying probability*
+  (:data:`STAYING`: 1/2, 9/10, 99/100, 1 - 10^-6).
+
 Every strategy checks its arguments when it is built, not when it is drawn
 from, and the error names the argument and prints its value.
 
@@ -31,6 +46,7 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
+from ._arith import exact_rows
 from .exceptions import InvalidInputError, InvalidTypeError
 from .graph import HeadSystem, edge_list_attention
 
@@ -42,6 +58,10 @@ __all__ = [
     "head_systems",
     "rational_systems",
     "near_trapped_walks",
+    "sparse_attention",
+    "near_one_hot_attention",
+    "near_trapped_systems",
+    "edge_list_systems",
 ]
 
 #: Temperatures drawn when none is given: near-one-hot rows at 0.01, near-uniform at 100.
@@ -52,6 +72,12 @@ DENSITIES = (0.0, 0.1, 0.3, 0.5, 1.0)
 
 #: Largest exit probability of a slow node of :func:`near_trapped_walks`.
 MAX_EXIT = 1e-7
+
+#: Staying probabilities of :func:`edge_list_systems`: None keeps §1's self-loop weight 1.
+STAYING = (None, Fraction(1, 2), Fraction(9, 10), Fraction(99, 100), 1 - Fraction(1, 10**6))
+
+#: Largest spill of :func:`near_one_hot_attention` and exit of :func:`near_trapped_systems`.
+MAX_SPILL, MAX_SLOW_EXIT = 1e-2, 1e-1
 
 _SEEDS = st.integers(0, 2**32 - 1)
 
@@ -473,3 +499,353 @@ def _near_trapped_walks(draw, sizes, low_exponent):
         walk[j, j + 1:] = moves
         walk[j, j] = max(1.0 - moves.sum(), 0.0)  # rounding can leave -1e-16
     return walk
+
+
+# -- structured heads and systems ------------------------------------------------------
+
+def _check_log_range(low, high, low_name, high_name, ceiling):
+    """``(log10 low, log10 high)`` of a range of tiny probabilities in ``[tiny, ceiling]``."""
+    low, high = _check_real(low, low_name), _check_real(high, high_name)
+    tiny = float(np.finfo(float).tiny)
+    for value, name in ((low, low_name), (high, high_name)):
+        if not tiny <= value <= ceiling:
+            raise InvalidInputError(
+                f"{name} must lie in [{tiny:g}, {ceiling:g}] (a small positive probability); got {value!r}")
+    if high < low:
+        raise InvalidInputError(f"{high_name} must be >= {low_name} = {low!r}; got {high!r}")
+    return math.log10(low), math.log10(high)
+
+
+def _check_staying(staying):
+    """The staying probabilities as a tuple of None and Fractions in (0, 1)."""
+    if staying is None:
+        return STAYING
+    if not isinstance(staying, (tuple, list)) or not staying:
+        raise InvalidTypeError(f"staying must be a non-empty tuple of probabilities; got {staying!r}")
+    checked = []
+    for position, value in enumerate(staying):
+        if value is not None:
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise InvalidTypeError(f"staying[{position}] must be None or a real number; got {value!r}")
+            value = value if isinstance(value, Fraction) else Fraction(str(value))
+            if not 0 < value < 1:
+                raise InvalidInputError(
+                    f"staying[{position}] must be None or a probability in (0, 1); got {staying[position]!r}")
+        checked.append(value)
+    return tuple(checked)
+
+
+def _sparse_weights(rng, n, density, positive_diagonal):
+    """Integer row weights in ``[1, 4]`` on a random causal support; an empty row keeps its diagonal."""
+    keep = np.tril(rng.random((n, n)) < density)
+    if positive_diagonal:
+        keep |= np.eye(n, dtype=bool)
+    empty = np.flatnonzero(~keep.any(axis=1))
+    keep[empty, empty] = True
+    return np.where(keep, rng.integers(1, 5, size=(n, n)), 0)
+
+
+def _rows_of_weights(weights, exact):
+    """Integer weights divided by their row sums, exactly or in float64."""
+    totals = weights.sum(axis=1)
+    if not exact:
+        return weights / totals[:, None]
+    rows = [[Fraction(int(w), int(totals[i])) for w in row] for i, row in enumerate(weights)]
+    return np.array(rows, dtype=object)
+
+
+def _one_hot_rows(rng, n, low, high):
+    """Float causal rows with ``1 - ε`` on one token and ``ε = 10^U(low, high)`` spread over the rest."""
+    attention = np.zeros((n, n))
+    attention[0, 0] = 1.0
+    for i in range(1, n):
+        spill = 10.0 ** rng.uniform(low, high)
+        row = np.zeros(i + 1)
+        peak = rng.integers(0, i + 1)
+        row[np.arange(i + 1) != peak] = spill * rng.dirichlet(np.ones(i))
+        row[peak] = 1.0 - spill
+        attention[i, :i + 1] = row
+    return attention
+
+
+def sparse_attention(n=None, *, min_n=2, max_n=8, density=None, exact=False, positive_diagonal=False):
+    """Sparse causal attention: each row attends to a random few tokens, every other entry exactly 0.
+
+    Each entry on or below the diagonal is kept with probability ``density``
+    and given an integer weight in ``[1, 4]``; rows are divided by their sums.
+    A row that keeps nothing attends to itself.
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of tokens (at least 2); drawn from ``[min_n, max_n]`` when None.
+    min_n, max_n : int, keyword-only
+        Range of ``n`` when it is drawn.
+    density : float, keyword-only
+        Probability in ``[0, 1]`` of keeping an entry; drawn from
+        :data:`DENSITIES` when None.
+    exact : bool, keyword-only
+        ``Fraction`` entries, or float64 (default).
+    positive_diagonal : bool, keyword-only
+        Keep every diagonal entry, so that no column is zero and the forward
+        walk (§3) is defined.
+
+    Returns
+    -------
+    SearchStrategy of ndarray, shape (n, n)
+        Causal and row-stochastic (exactly so when ``exact``).
+
+    Raises
+    ------
+    InvalidInputError, InvalidTypeError
+        On a bad argument, naming it and printing its value.
+
+    Examples
+    --------
+    >>> from hypothesis import find, settings
+    >>> A = find(sparse_attention(n=4, density=0.3, exact=True), lambda A: A[3, 3] == 0,
+    ...          settings=settings(database=None))
+    >>> A.dtype, sum(A[3]), bool((A == 0).sum() >= 6)
+    (dtype('O'), Fraction(1, 1), True)
+    """
+    sizes = _sizes(n, min_n, max_n)
+    densities = _check_density(density)
+    exact = _check_flag(exact, "exact")
+    positive_diagonal = _check_flag(positive_diagonal, "positive_diagonal")
+    return _sparse_attention(sizes, densities, exact, positive_diagonal)
+
+
+@st.composite
+def _sparse_attention(draw, sizes, densities, exact, positive_diagonal):
+    n, density = draw(sizes), draw(densities)
+    rng = np.random.default_rng(draw(_SEEDS))
+    return _rows_of_weights(_sparse_weights(rng, n, density, positive_diagonal), exact)
+
+
+def near_one_hot_attention(n=None, *, min_n=2, max_n=8, min_spill=1e-12, max_spill=MAX_SPILL, exact=False):
+    """Causal attention whose rows are nearly one-hot: ``1 - ε`` on one token, ``ε`` on the others.
+
+    Row ``i ≥ 1`` puts ``1 - ε_i`` on a random token ``j ≤ i`` and spreads
+    ``ε_i`` (log-uniform in ``[min_spill, max_spill]``) over the other
+    ``i`` tokens. Unlike a softmax at low temperature, no entry underflows to 0.
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of tokens (at least 2); drawn from ``[min_n, max_n]`` when None.
+    min_n, max_n : int, keyword-only
+        Range of ``n`` when it is drawn.
+    min_spill, max_spill : float, keyword-only
+        Range of ``ε``, within ``[np.finfo(float).tiny, MAX_SPILL]``
+        (:data:`MAX_SPILL` is 1e-2).
+    exact : bool, keyword-only
+        ``Fraction`` entries (each float's exact value, rows renormalized
+        exactly), or float64 (default).
+
+    Returns
+    -------
+    SearchStrategy of ndarray, shape (n, n)
+
+    Examples
+    --------
+    >>> from hypothesis import find, settings
+    >>> A = find(near_one_hot_attention(n=3), lambda A: True, settings=settings(database=None))
+    >>> bool(A[1:].max(axis=1).min() > 0.99), bool((A[2] > 0).all())
+    (True, True)
+    """
+    sizes = _sizes(n, min_n, max_n)
+    low, high = _check_log_range(min_spill, max_spill, "min_spill", "max_spill", MAX_SPILL)
+    exact = _check_flag(exact, "exact")
+    return _near_one_hot_attention(sizes, low, high, exact)
+
+
+@st.composite
+def _near_one_hot_attention(draw, sizes, low, high, exact):
+    n = draw(sizes)
+    rows = _one_hot_rows(np.random.default_rng(draw(_SEEDS)), n, low, high)
+    return exact_rows(rows) if exact else rows
+
+
+def _untrapped(attention):
+    """A copy in which every token attends to itself and every non-sink token is attended to later."""
+    attention = attention.copy()
+    n = attention.shape[0]
+    for j in range(n):
+        if attention[j, j] == 0:
+            attention[j, :j + 1] *= 0.5
+            attention[j, j] += 0.5
+        if j < n - 1 and not (attention[j + 1:, j] > 0).any():
+            attention[n - 1] *= 0.5
+            attention[n - 1, j] += 0.5
+    return attention
+
+
+def _starve(attention, j, exit_probability):
+    """Make the forward walk (§3) leave ``j`` with probability at most ``exit_probability``.
+
+    The later tokens' attention to ``j`` is scaled down and the mass moved to
+    their own diagonals, so no other token leaves faster.
+    """
+    below = attention[j + 1:, j]
+    factor = exit_probability * attention[j, j] / ((1.0 - exit_probability) * below.sum())
+    if factor >= 1.0:
+        return
+    moved = (1.0 - factor) * below
+    later = np.arange(j + 1, attention.shape[0])
+    attention[later, j] = below - moved
+    attention[later, later] += moved
+
+
+def _base_head(rng, n):
+    """A float head: a causal softmax, a sparse head or a near-one-hot head, at random."""
+    style = rng.integers(3)
+    if style == 0:
+        return _softmax_causal(rng.standard_normal((n, n)) / rng.choice((0.3, 1.0, 3.0, 10.0)))
+    if style == 1:
+        return _rows_of_weights(_sparse_weights(rng, n, rng.choice(DENSITIES), False), False)
+    return _one_hot_rows(rng, n, -6.0, -2.0)
+
+
+def _near_trapped_head(rng, n, slow, low, high):
+    attention = _untrapped(_base_head(rng, n))
+    for j in sorted(slow, reverse=True):
+        _starve(attention, j, 10.0 ** rng.uniform(low, high))
+    return attention
+
+
+def near_trapped_systems(*, min_heads=1, max_heads=3, min_n=2, max_n=6, min_exit=1e-9,
+                         max_exit=MAX_SLOW_EXIT, exact=False, weights=True):
+    """Head systems in which some non-sink nodes almost never leave, in some heads.
+
+    Each head starts as a causal softmax, a sparse head or a near-one-hot head
+    (at random); every token is then made to attend to itself and to be
+    attended to by a later token, so no column is zero and no node is trapped.
+    Then some *slow* non-sink nodes get forward exit probability (§3,
+    ``1 - P[j, j]``) at most ``e``, with ``e`` log-uniform in
+    ``[min_exit, max_exit]``: the later tokens' attention to a slow node is
+    moved to their own diagonals. Half of the draws slow the same nodes in
+    every head (so the mixture walk is slow there too); the others slow
+    other nodes per head, at least one in the first head.
+
+    Parameters
+    ----------
+    min_heads, max_heads : int, keyword-only
+        Range of the number of heads ``H`` (at least 1).
+    min_n, max_n : int, keyword-only
+        Range of the number of tokens.
+    min_exit, max_exit : float, keyword-only
+        Range of the exit probability of a slow node, within
+        ``[np.finfo(float).tiny, MAX_SLOW_EXIT]`` (:data:`MAX_SLOW_EXIT` is 0.1).
+    exact : bool, keyword-only
+        ``Fraction`` attention and weights (each float's exact value, rows
+        renormalized exactly), or float64 (default).
+    weights : bool, keyword-only
+        Draw weights on the simplex (boundary included), or use uniform ones.
+
+    Returns
+    -------
+    SearchStrategy of HeadSystem
+        Every head has a positive diagonal and no trapped node.
+
+    Examples
+    --------
+    >>> from hypothesis import find, settings
+    >>> from dagtheory._arith import leave_mass
+    >>> system = find(near_trapped_systems(min_heads=2, max_heads=2, max_exit=1e-6),
+    ...               lambda s: True, settings=settings(database=None))
+    >>> exits = leave_mass(system.walks[0])[:-1]
+    >>> system.H, bool(exits.min() <= 1e-6), bool((exits > 0).all())
+    (2, True, True)
+    """
+    heads = st.integers(*_check_range(min_heads, max_heads, "min_heads", "max_heads", 1))
+    sizes = _sizes(None, min_n, max_n)
+    low, high = _check_log_range(min_exit, max_exit, "min_exit", "max_exit", MAX_SLOW_EXIT)
+    exact = _check_flag(exact, "exact")
+    weights = _check_flag(weights, "weights")
+    return _near_trapped_systems(heads, sizes, low, high, exact, weights)
+
+
+def _system(draw, attention, exact, weights):
+    """A HeadSystem of stacked heads, with drawn simplex weights or uniform ones."""
+    count = attention.shape[0]
+    if not weights:
+        return HeadSystem(attention)
+    raw = _simplex_weights(draw, count)
+    if exact:
+        return HeadSystem(attention, np.array([Fraction(w, sum(raw)) for w in raw], dtype=object))
+    return HeadSystem(attention, np.array(raw, dtype=float) / sum(raw))
+
+
+@st.composite
+def _near_trapped_systems(draw, heads, sizes, low, high, exact, weights):
+    count, n = draw(heads), draw(sizes)
+    slow_nodes = st.sets(st.integers(0, n - 2), min_size=1)
+    if draw(st.booleans()):
+        slow = [draw(slow_nodes)] * count
+    else:
+        slow = [draw(slow_nodes)] + [draw(st.sets(st.integers(0, n - 2))) for _ in range(count - 1)]
+    rng = np.random.default_rng(draw(_SEEDS))
+    attention = np.stack([_near_trapped_head(rng, n, nodes, low, high) for nodes in slow])
+    return _system(draw, exact_rows(attention) if exact else attention, exact, weights)
+
+
+def edge_list_systems(*, min_heads=1, max_heads=3, min_n=2, max_n=6, density=None, staying=None,
+                      exact=True, weights=True):
+    """Systems of §1's edge-list heads in which tokens keep a chosen share of their row.
+
+    Each head is an edge list from :func:`edge_list_dags`. Every token ``i``
+    with in-edges draws a *staying probability* ``s`` from ``staying``: row
+    ``i`` keeps ``s`` on its diagonal and its in-edges share ``1 - s``
+    equally (``None`` is §1's construction: self-loop and each edge weight
+    1). A staying probability near 1 makes ``i`` slow in the backward walk
+    (§2) and starves its in-edges, so the tokens that send only to ``i``
+    become slow in the forward walk (§3): near-trapped nodes with exact,
+    simple rational weights.
+
+    Parameters
+    ----------
+    min_heads, max_heads : int, keyword-only
+        Range of the number of heads ``H`` (at least 1).
+    min_n, max_n, density
+        As for :func:`edge_list_dags`, for every head.
+    staying : tuple, keyword-only
+        Values drawn for each token: None or probabilities in ``(0, 1)``
+        (Fractions, or floats read by their decimal text). Default
+        :data:`STAYING`: None, 1/2, 9/10, 99/100 and 1 - 10^-6.
+    exact : bool, keyword-only
+        ``Fraction`` attention and weights (default) or float64.
+    weights : bool, keyword-only
+        Draw weights on the simplex (boundary included), or use uniform ones.
+
+    Returns
+    -------
+    SearchStrategy of HeadSystem
+        Every token attends to itself (positive diagonal), so every forward
+        walk is defined.
+
+    Examples
+    --------
+    >>> from hypothesis import find, settings
+    >>> system = find(edge_list_systems(min_heads=2, max_heads=2, min_n=3, max_n=3, density=1.0),
+    ...               lambda s: s.attention[0, 2, 2] == Fraction(99, 100), settings=settings(database=None))
+    >>> system.attention[0, 2]
+    array([Fraction(1, 200), Fraction(1, 200), Fraction(99, 100)], dtype=object)
+    """
+    heads = st.integers(*_check_range(min_heads, max_heads, "min_heads", "max_heads", 1))
+    sizes = _sizes(None, min_n, max_n)
+    densities = _check_density(density)
+    staying = _check_staying(staying)
+    exact = _check_flag(exact, "exact")
+    weights = _check_flag(weights, "weights")
+    return _edge_list_systems(heads, sizes, densities, staying, exact, weights)
+
+
+@st.composite
+def _edge_list_systems(draw, heads, sizes, densities, staying, exact, weights):
+    count, n = draw(heads), draw(sizes)
+    attention = []
+    for _ in range(count):
+        _, edges = draw(_edge_list_dags(st.just(n), densities))
+        stays = {i: draw(st.sampled_from(staying)) for i in range(1, n)}
+        attention.append(edge_list_attention(n, edges, exact=exact, staying=stays))
+    return _system(draw, np.stack(attention), exact, weights)

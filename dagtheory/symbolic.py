@@ -468,9 +468,14 @@ def _samples(interval):
     return [p for p in points if interval.contains(p) == sympy.true]
 
 
+#: Most points of the exact sample grid.
+GRID_POINTS = 729
+
+
 def _search(expr, ranges):
-    """A sampled point where ``expr < 0``, or None."""
-    grids = [_samples(ranges[x]) for x in ranges]
+    """A sampled point of an exact grid (at most :data:`GRID_POINTS`) where ``expr < 0``, or None."""
+    per_axis = max(2, int(GRID_POINTS ** (1 / len(ranges))))
+    grids = [_thinned(_samples(ranges[x]), per_axis) for x in ranges]
     for point in itertools.product(*grids):
         at = dict(zip(ranges, point))
         try:
@@ -479,6 +484,13 @@ def _search(expr, ranges):
         except (TypeError, ValueError, ZeroDivisionError):
             continue
     return None
+
+
+def _thinned(points, count):
+    """At most ``count`` of ``points``, evenly spread, the ends kept."""
+    if len(points) <= count:
+        return points
+    return [points[round(k * (len(points) - 1) / (count - 1))] for k in range(count)]
 
 
 def _pieces(x, interval):
@@ -502,13 +514,29 @@ def _pieces(x, interval):
     return pieces
 
 
-def _proved_by_signs(expr, ranges):
+#: Largest expressions (``sympy.count_ops``) that the sign method factors, and simplifies
+#: (``simplify`` can take minutes on a 4-variable quartic).
+FACTOR_OPS, SIMPLIFY_OPS = 80, 25
+
+
+def _sign_forms(instance):
+    """``instance``, then (when small) its factored and simplified forms, lazily."""
+    yield instance
+    ops = sympy.count_ops(instance)
+    if ops <= FACTOR_OPS:
+        yield sympy.factor(instance)
+    if ops <= SIMPLIFY_OPS:
+        yield sympy.simplify(instance)
+
+
+def _proved_by_signs(expr, ranges, deadline):
     """Whether ``expr ≥ 0`` follows from sign assumptions after reparametrizing the box."""
     choices = [_pieces(x, ranges[x]) for x in ranges]
     for pieces in itertools.product(*choices):
+        if time.monotonic() > deadline:
+            return False
         instance = expr.subs(dict(zip(ranges, pieces)))
-        forms = (instance, sympy.factor(instance), sympy.simplify(instance))
-        if not any(form.is_nonnegative for form in forms):
+        if not any(form.is_nonnegative for form in _sign_forms(instance)):
             return False
     return True
 
@@ -535,7 +563,7 @@ def _sympy_stage(expr, ranges, budget):
         if found is not None:
             return found.status, found.counterexample, None, found.detail
     try:
-        if _proved_by_signs(expr, ranges):
+        if _proved_by_signs(expr, ranges, time.monotonic() + budget):
             return HOLDS, None, None, "non-negative by sign assumptions on the box"
     except (TypeError, ValueError, NotImplementedError):
         pass
@@ -596,9 +624,9 @@ def _smt_stage(expr, ranges, budget):
 
 
 #: The methods of :func:`check_inequality`, in the order they are tried, with their shares of the
-#: time (a method gets its share of what is left among itself and the methods after it; sympy's
-#: steps are not timed).
-METHODS = {"sympy": 0.0, "search": 0.1, "interval": 0.5, "sos": 0.2, "smt": 0.2}
+#: time (a method gets its share of what is left among itself and the methods after it; a single
+#: sympy call is not interrupted, so sympy's share is checked between its steps).
+METHODS = {"sympy": 0.05, "search": 0.1, "interval": 0.45, "sos": 0.2, "smt": 0.2}
 
 
 def _check_methods(methods):

@@ -98,7 +98,11 @@ def test_a_planted_wrong_mixing_bound_is_refuted():
     result = run_statement(planted)
     assert result.status == "refuted"
     assert "T_mix=" in result.message
-    assert np.asarray(result.counterexample, dtype=float).ndim == 2
+    # the counterexample is exact: a matrix of Fractions written as strings, that fails the check
+    exact = np.array([[Fraction(x) for x in row] for row in result.counterexample], dtype=object)
+    assert exact.ndim == 2
+    with pytest.raises(AssertionError, match="T_mix="):
+        planted.check(exact)
 
 
 def test_exact_checks_decide_the_status():

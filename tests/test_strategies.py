@@ -30,7 +30,8 @@ def _exactly_stochastic(array):
 def test_public_names_are_exported():
     assert set(ds.__all__) == {
         "causal_attention", "rational_attention", "edge_list_dags", "edge_list_heads",
-        "head_systems", "rational_systems", "near_trapped_walks",
+        "head_systems", "rational_systems", "near_trapped_walks", "sparse_attention",
+        "near_one_hot_attention", "near_trapped_systems", "edge_list_systems",
     }
     assert all(callable(getattr(ds, name)) for name in ds.__all__)
 
@@ -175,6 +176,96 @@ def test_near_trapped_walks_smallest_exit(P):
     assert trapped_nodes(P) == [] and 0 < P[0, 1] < 1e-6
 
 
+# -- structured heads and systems ---------------------------------------------------------------
+
+@given(ds.sparse_attention())
+def test_sparse_attention_is_valid_and_sparse(A):
+    assert A.dtype == np.float64 and 2 <= A.shape[0] <= 8 and _causal(A)
+    check_attention(A)
+
+
+@given(ds.sparse_attention(n=5, density=0.1, exact=True, positive_diagonal=True))
+def test_sparse_attention_exact_with_positive_diagonal(A):
+    _exactly_stochastic(A)
+    assert all(A[i, i] > 0 for i in range(5))
+    dagtheory.forward_walk(A)
+
+
+def test_sparse_rows_keep_few_tokens():
+    A = find(ds.sparse_attention(n=6, density=0.1), lambda A: (A[5] == 0).sum() >= 5, settings=FIND)
+    check_attention(A)
+
+
+@given(ds.near_one_hot_attention(min_spill=1e-9, max_spill=1e-6))
+def test_near_one_hot_rows(A):
+    check_attention(A)
+    peaks = A[1:].max(axis=1)
+    assert (peaks >= 1 - 1e-6 - 1e-12).all() and (peaks < 1).all()
+    assert (A[np.tril_indices(A.shape[0])] > 0).all()
+
+
+@given(ds.near_one_hot_attention(n=3, exact=True))
+def test_near_one_hot_exact(A):
+    _exactly_stochastic(A)
+
+
+@given(ds.near_trapped_systems(max_exit=1e-5))
+def test_near_trapped_systems_have_slow_but_no_trapped_nodes(system):
+    assert isinstance(system, HeadSystem) and not system.is_exact and 1 <= system.H <= 3
+    check_attention(system.attention)
+    exits = np.array([leave_mass(walk)[:-1] for walk in system.walks])
+    assert (exits > 0).all(), "a node is trapped"
+    assert exits[0].min() <= 1e-5 * (1 + 1e-9), "no slow node in the first head"
+    assert all(system.attention[h, i, i] > 0 for h in range(system.H) for i in range(system.n))
+
+
+def test_near_trapped_systems_slow_the_same_node_in_every_head():
+    def shared(system):
+        exits = np.array([leave_mass(walk)[:-1] for walk in system.walks])
+        return (exits <= 1e-3).all(axis=0).any()
+
+    find(ds.near_trapped_systems(min_heads=2, max_exit=1e-3), shared, settings=FIND)
+
+
+@given(ds.near_trapped_systems(min_heads=2, max_heads=2, exact=True, weights=False))
+def test_near_trapped_systems_exact(system):
+    assert system.is_exact and system.H == 2
+    _exactly_stochastic(system.attention)
+    assert list(system.weights) == [Fraction(1, 2)] * 2
+
+
+@given(ds.edge_list_systems())
+def test_edge_list_systems_are_exact_with_staying_probabilities(system):
+    assert system.is_exact and 1 <= system.H <= 3 and 2 <= system.n <= 6
+    _exactly_stochastic(system.attention)
+    allowed = {s for s in ds.STAYING if s is not None}
+    for head in system.attention:
+        for i in range(1, system.n):
+            sources = [j for j in range(i) if head[i, j] != 0]
+            if not sources:
+                assert head[i, i] == 1
+            elif head[i, i] not in allowed:
+                assert head[i, i] == Fraction(1, len(sources) + 1)  # §1's own weights
+            assert len({head[i, j] for j in sources}) <= 1  # in-edges share equally
+    dagtheory.mixture_mixing_bound(system)
+
+
+def test_edge_list_systems_reach_near_trapped_nodes():
+    def slow(system):
+        return any(head[i, i] == 1 - Fraction(1, 10**6) for head in system.attention for i in range(system.n))
+
+    find(ds.edge_list_systems(density=1.0), slow, settings=FIND)
+
+
+@given(ds.edge_list_systems(min_n=3, max_n=3, staying=(0.9,), exact=False, weights=False))
+def test_edge_list_systems_float_and_custom_staying(system):
+    assert not system.is_exact and system.attention.dtype == np.float64
+    for head in system.attention:
+        for i in range(1, 3):
+            if (head[i, :i] > 0).any():
+                assert head[i, i] == pytest.approx(0.9)
+
+
 # -- argument errors -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("build", "error", "match"), [
@@ -199,6 +290,21 @@ def test_near_trapped_walks_smallest_exit(P):
     (lambda: ds.near_trapped_walks(min_exit=0.0), InvalidInputError, r"min_exit must lie in .*; got 0\.0"),
     (lambda: ds.near_trapped_walks(min_exit=0.5), InvalidInputError, r"min_exit must lie in .*; got 0\.5"),
     (lambda: ds.near_trapped_walks(min_n=True), InvalidTypeError, "min_n must be an int; got True"),
+    (lambda: ds.sparse_attention(density=-0.1), InvalidInputError, r"density must lie in \[0, 1\]; got -0\.1"),
+    (lambda: ds.sparse_attention(positive_diagonal="yes"), InvalidTypeError,
+     "positive_diagonal must be True or False; got 'yes'"),
+    (lambda: ds.near_one_hot_attention(max_spill=0.5), InvalidInputError, r"max_spill must lie in .*; got 0\.5"),
+    (lambda: ds.near_one_hot_attention(min_spill=1e-3, max_spill=1e-4), InvalidInputError,
+     r"max_spill must be >= min_spill = 0\.001; got 0\.0001"),
+    (lambda: ds.near_trapped_systems(min_exit=0.0), InvalidInputError, r"min_exit must lie in .*; got 0\.0"),
+    (lambda: ds.near_trapped_systems(max_exit="tiny"), InvalidTypeError, "max_exit must be a real number; got 'tiny'"),
+    (lambda: ds.near_trapped_systems(max_heads=0), InvalidInputError, "max_heads must be at least 1; got 0"),
+    (lambda: ds.edge_list_systems(staying=(1.0,)), InvalidInputError,
+     r"staying\[0\] must be None or a probability in \(0, 1\); got 1\.0"),
+    (lambda: ds.edge_list_systems(staying=()), InvalidTypeError, r"staying must be a non-empty tuple .*; got \(\)"),
+    (lambda: ds.edge_list_systems(staying=(None, "half")), InvalidTypeError,
+     r"staying\[1\] must be None or a real number; got 'half'"),
+    (lambda: ds.edge_list_systems(exact=1), InvalidTypeError, "exact must be True or False; got 1"),
 ])
 def test_argument_errors_are_eager_and_name_the_value(build, error, match):
     with pytest.raises(error, match=match):
