@@ -38,6 +38,7 @@ import math
 import numbers
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -45,7 +46,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .exceptions import InvalidInputError, InvalidTypeError
+from .exceptions import DagTheoryWarning, InvalidInputError, InvalidTypeError
 from .hunts import BUDGETS, hunt
 
 __all__ = [
@@ -328,10 +329,15 @@ def _exact_status(outcome):
 
 
 def _run_property(statement, profile, hunts):
-    """``(status, examples, counterexample, message, method, searches)`` of the property part."""
+    """``(status, examples, counterexample, message, method, searches)`` of the property part.
 
-    report = hunt(statement, examples=PROFILES[profile], budget=BUDGETS[profile],
-                  derandomize=(profile == "ci"), hunts=hunts)
+    The library's warnings (a trapped node, a budget reached) are expected on the examples
+    a hunt tries and are not shown.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DagTheoryWarning)
+        report = hunt(statement, examples=PROFILES[profile], budget=BUDGETS[profile],
+                      derandomize=(profile == "ci"), hunts=hunts)
     searches = {search.stage: search.to_dict() for search in report.searches}
     return (report.status, report.examples, to_jsonable(report.counterexample), report.message,
             report.method, searches)

@@ -34,7 +34,11 @@ amplification_example2 = Statement(
 
 
 
-@theorem("example2-amplification-interval", strategy=_WEIGHTS)
+def _interval_margin(beta_1):
+    return float(minimax_fidelity(paper_example2().combined([beta_1, 1 - beta_1]), 20).value - Fraction(3, 8))
+
+
+@theorem("example2-amplification-interval", strategy=_WEIGHTS, margin=_interval_margin)
 def amplification_interval(beta_1):
     """φ_min^20(Δ̄(β_1, 1 - β_1)) > 3/8 for β_1 in [1/3, 9/10]."""
     value = minimax_fidelity(paper_example2().combined([beta_1, 1 - beta_1]), 20).value

@@ -11,6 +11,7 @@ path to the sink in the walk's graph). If ``p > 0`` (no node is trapped; for
 Checked exactly (Fractions, ``math.comb``) for ``t ≤ 30`` on every head of
 exact systems drawn by ``rational_systems(positive_diagonal=True)``. The exact
 part checks M1's consequence ``T_mix(1/4) ≤ B(1/4)`` on §3's mixing instance.
+Margin: the smallest gap ``Pr[Bin(t, p) ≤ L - 1] − d(t)``.
 """
 
 import math
@@ -33,8 +34,19 @@ def _synergy_heads():
     return all(mixing_time(walk) <= mixing_bound(walk).binomial for walk in system.walks)
 
 
+def _m1_margin(system):
+    """The smallest ``Pr[Bin(t, p) ≤ L - 1] − d(t)`` over heads and ``t ≤ 30``."""
+    gaps = [1.0]
+    for walk in system.walks:
+        p, depth = forward_probability(walk), int(mixing_bound(walk).depth)
+        if p > 0:
+            gaps += [float(binomial_tail(t, p, depth - 1) - d)
+                     for t, d in enumerate(distance_to_sink(walk, T_MAX))]
+    return min(gaps)
+
+
 @theorem("M1", strategy=rational_systems(max_heads=2, max_n=5, positive_diagonal=True),
-         exact=_synergy_heads)
+         exact=_synergy_heads, margin=_m1_margin)
 def m1(system):
     """d(t) ≤ Pr[Bin(t, p) ≤ L - 1] for t ≤ 30, for every head."""
     for h, walk in enumerate(system.walks):

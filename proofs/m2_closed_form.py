@@ -12,7 +12,7 @@ Exact part: by M1 it is enough that ``Pr[Bin(B, p) ≤ L - 1] ≤ 1/4`` at the
 closed form ``B``; this is proved for every ``p ∈ (0, 1]`` and every depth
 ``L ≤ 50`` by :func:`dagtheory.symbolic.check_closed_form_bound` (arb-ball
 enclosures of the binomial tail at the worst ``p`` of each value of ``B``, and a
-Poisson bound for all larger ``B`` at once).
+Poisson bound for all larger ``B`` at once). Margin: ``ε − d(B)``.
 """
 
 import math
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from dagtheory.checks import theorem
 from dagtheory.graph import SinkDAG
-from dagtheory.markov import mixing_bound, mixing_time
+from dagtheory.markov import distance_to_sink, mixing_bound, mixing_time
 from dagtheory.symbolic import check_closed_form_bound
 from dagtheory.strategies import causal_attention
 
@@ -61,7 +61,17 @@ def closed_form(depth, p):
     return math.ceil(max(2 * depth / p, 8 * math.log(4) / p))
 
 
-@theorem("M2", strategy=float_heads, exact=_tail_at_closed_form)
+def _m2_margin(attention):
+    """``ε − d(B)`` at M2's bound ``B``: negative exactly when ``T_mix > B``."""
+    walk = SinkDAG(attention).walk
+    bounds = mixing_bound(walk)
+    p, depth = float(bounds.p), int(bounds.depth)
+    if p <= 0 or closed_form(depth, p) > MAX_BOUND:
+        return 1.0
+    return float(EPS) - float(distance_to_sink(walk, closed_form(depth, p))[-1])
+
+
+@theorem("M2", strategy=float_heads, exact=_tail_at_closed_form, margin=_m2_margin)
 def m2(attention):
     """T_mix(1/4) ≤ ⌈max(2L/p, 8 ln 4/p)⌉."""
     check_mixing_bound(attention, closed_form)

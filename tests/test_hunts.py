@@ -319,6 +319,22 @@ def test_c1_counterexample_by_hand():
     assert _fraction_mixing_time(mixture) == 7
     system = HeadSystem(np.stack(heads))
     assert mixing_time(system) == 7 and [mixing_time(w) for w in system.walks] == [6, 5]
+    # the numbers of docs/checking.md and docs/theory.md (§3 Conjecture C1)
+    F = Fraction
+    assert walks[0] == [[F(2, 3), F(1, 3), 0], [0, F(1, 2), F(1, 2)], [0, 0, 1]]
+    assert walks[1] == [[F(3, 4), 0, F(1, 4)], [0, F(3, 4), F(1, 4)], [0, 0, 1]]
+    assert mixture == [[F(17, 24), F(1, 6), F(1, 8)], [0, F(5, 8), F(3, 8)], [0, 0, 1]]
+    d = [distance_to_sink(walk, 7) for walk in (*system.walks, system.mixture_walk())]
+    assert (d[0][5], d[0][6], d[1][5]) == (F(431, 1296), F(1805, 7776), F(243, 1024))
+    assert (d[2][6], d[2][7]) == (F(16543819, 63700992), F(296432423, 1528823808))
+
+
+def test_c1_of_proofs_is_refuted_with_the_three_token_counterexample():
+    (result,) = run_checks(["C1"])
+    assert result.status == "refuted" and result.method == "enumeration"
+    system = _system_from_json(result.counterexample)
+    assert system.n == 3 and system.H == 2
+    assert mixing_time(system) > max(mixing_time(walk) for walk in system.walks)
 
 
 # -- the pieces -----------------------------------------------------------------------------------

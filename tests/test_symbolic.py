@@ -357,3 +357,56 @@ def test_check_inequality_needs_every_range():
         check_inequality(x + y, {x: (0, 1)})
     with pytest.raises(InvalidInputError, match="range of x"):
         check_inequality(x, {x: [0, 1, 2]})
+
+
+def test_check_inequality_refutes_a_small_hole_at_an_exact_point():
+    x, y = sympy.symbols("x y")
+    hole = (x - sympy.Rational(3137, 10000))**2 + (y - sympy.Rational(7291, 10000))**2 - sympy.Rational(1, 10**6)
+    assert check_inequality(hole, {x: (0, 1), y: (0, 1)}, methods=("sympy",)).status == UNDECIDED
+    check = check_inequality(hole, {x: (0, 1), y: (0, 1)})
+    assert check.status == REFUTED and check.method in {"search", "interval", "smt"}
+    point = check.counterexample
+    assert all(isinstance(value, sympy.Rational) for value in point.values())
+    assert hole.subs(point) < 0 and all(0 <= value <= 1 for value in point.values())
+
+
+def test_check_inequality_proves_a_polynomial_with_negative_terms():
+    x, y = sympy.symbols("x y")
+    check = check_inequality(x**4 + y**4 - x*y + sympy.Rational(1, 5), {x: (-1, 1), y: (-1, 1)})
+    assert check.status == HOLDS and check.method == "interval"
+    leaves = check.certificate["leaves"]
+    area = sum((Fraction(b[0][1]) - Fraction(b[0][0])) * (Fraction(b[1][1]) - Fraction(b[1][0]))
+               for b in (leaf["box"] for leaf in leaves))
+    assert area == 4                                   # the leaves cover [-1, 1]²
+
+
+def test_check_inequality_decides_a_zero_at_irrational_points_with_z3():
+    x = sympy.Symbol("x")
+    check = check_inequality(sympy.expand((x**2 - 2)**2) * (1 + x**2), {x: (-3, 3)},
+                             methods=("search", "interval", "sos", "smt"), time_limit=20)
+    assert check.status == HOLDS and check.method == "smt"
+    assert check.certificate == {"solver": "z3", "answer": "unsat"}
+
+
+@pytest.mark.parametrize("ranges, options, match", [
+    ("empty", {}, "the range of x is empty"),
+    ("unbounded", {"methods": ("interval",)}, "x has the unbounded range .*needs a bounded box"),
+    ("missing", {}, r"every variable needs a range; missing \['y'\]"),
+    ("ok", {"methods": ("magic",)}, "methods must be a non-empty subset"),
+    ("ok", {"time_limit": 0}, "time_limit must be a positive finite number; got 0"),
+    ("ok", {"max_boxes": 2.5}, "max_boxes must be a positive finite number; got 2.5"),
+])
+def test_check_inequality_refuses_bad_input_in_one_line(ranges, options, match):
+    x, y = sympy.symbols("x y")
+    box = {"empty": {x: sympy.Interval(2, 1), y: (0, 1)}, "unbounded": {x: (0, sympy.oo), y: (0, 1)},
+           "missing": {x: (0, 1)}, "ok": {x: (0, 1), y: (0, 1)}}[ranges]
+    with pytest.raises(InvalidInputError, match=match) as error:
+        check_inequality(x * y + 1, box, **options)
+    assert "\n" not in str(error.value)
+
+
+def test_check_inequality_with_a_one_point_range():
+    x, y = sympy.symbols("x y")
+    check = check_inequality(x * y - 1, {x: (1, 1), y: (0, 2)})
+    assert check.status == REFUTED and check.counterexample[x] == 1
+    assert (x * y - 1).subs(check.counterexample) < 0

@@ -1,0 +1,188 @@
+"""Benchmark of the checkers: the old procedures against the new, on statements with known answers.
+
+Usage::
+
+    python bench/checks.py                      # every case, both procedures -> bench/checks.json
+    python bench/checks.py --only bounds        # the bound checks only
+    python bench/checks.py --report             # rewrite the table in docs/checking.md from bench/checks.json
+
+The old procedures are those of the release before the rigorous checks
+(git revision ``OLD``, checked out into a temporary worktree and put first on
+``PYTHONPATH``): ``check_inequality`` decided by solveset, sign assumptions
+and an exact sample grid, and ``run_statement`` drew examples with Hypothesis
+only.
+
+Bounds (bench/check_cases.py, ``BOUNDS``): ``check_inequality(expr, ranges)``,
+old against new (counterexample search, interval branch and bound, SOS and z3
+after sympy), each in its own process with a wall-clock limit.
+
+Statements (``statements()``): ``run_statement`` of the statements of proofs/
+and of planted false ones, old against new (the hunts), under a profile.
+
+A verdict is *correct* when it agrees with the known answer, *wrong* when it
+contradicts it (``holds`` for a false statement or ``refuted`` for a true one),
+and *undecided* otherwise.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "checks.json"
+DOCS = HERE.parent / "docs" / "checking.md"
+START, END = "<!-- checks-benchmark:start -->", "<!-- checks-benchmark:end -->"
+LIMIT = 60.0
+#: The revision whose procedures are "old".
+OLD = "40d026a"
+OLD_TREE = Path("/tmp/dagtheory-old-checks")
+
+
+def _bound_case(name, procedure):
+    """One bound check in this process: the verdict and the seconds it took."""
+    sys.path.insert(0, str(HERE))
+    import check_cases
+    from dagtheory.symbolic import check_inequality
+
+    expr, ranges, _, _ = check_cases.BOUNDS[name]
+    options = {} if procedure == "old" else {"time_limit": LIMIT - 5}
+    start = time.perf_counter()
+    check = check_inequality(expr, ranges, **options)
+    return {"status": check.status, "method": getattr(check, "method", ""),
+            "seconds": time.perf_counter() - start}
+
+
+def _statement_case(name, procedure, profile):
+    sys.path.insert(0, str(HERE))
+    import check_cases
+    from dagtheory.checks import run_statement
+
+    statement = check_cases.statements()[name][0]
+    options = {} if procedure == "old" else {"hunts": True}
+    start = time.perf_counter()
+    result = run_statement(statement, profile=profile, **options)
+    return {"status": result.status, "method": getattr(result, "method", ""),
+            "seconds": time.perf_counter() - start, "examples": result.examples}
+
+
+def _old_tree():
+    """A worktree of the old revision (made once)."""
+    if not (OLD_TREE / "dagtheory").is_dir():
+        subprocess.run(["git", "worktree", "add", "--force", str(OLD_TREE), OLD], cwd=HERE.parent,
+                       check=True, capture_output=True)
+    return OLD_TREE
+
+
+def _in_subprocess(kind, name, procedure, profile, limit):
+    command = [sys.executable, __file__, "--case", kind, name, procedure, "--profile", profile]
+    env = dict(os.environ, PYTHONPATH=str(_old_tree())) if procedure == "old" else None
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=True, env=env)
+    except subprocess.TimeoutExpired:
+        return {"status": "undecided", "method": "", "seconds": time.perf_counter() - start,
+                "note": f"stopped at the {limit:.0f} s limit"}
+    except subprocess.CalledProcessError as err:
+        return {"status": "error", "method": "", "seconds": time.perf_counter() - start,
+                "note": err.stderr.strip().splitlines()[-1] if err.stderr.strip() else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _grade(status, truth):
+    if status == ("holds" if truth else "refuted"):
+        return "correct"
+    if status in ("holds", "refuted"):
+        return "wrong"
+    return "undecided"
+
+
+def run(only, profile):
+    sys.path.insert(0, str(HERE))
+    import check_cases
+
+    rows = []
+    kinds = {"bounds": lambda: {k: v[2] for k, v in check_cases.BOUNDS.items()},
+             "statements": lambda: {k: v[1] for k, v in check_cases.statements().items()}}
+    for kind, cases in kinds.items():
+        if only and kind != only:
+            continue
+        cases = cases()
+        limit = LIMIT + 30 if kind == "bounds" else 900
+        for name, truth in cases.items():
+            row = {"kind": kind, "name": name, "truth": truth}
+            for procedure in ("old", "new"):
+                outcome = _in_subprocess(kind, name, procedure, profile, limit)
+                outcome["grade"] = _grade(outcome["status"], truth)
+                row[procedure] = outcome
+                print(f"{kind:10s} {name:28s} {procedure}: {outcome['status']:9s} "
+                      f"{outcome.get('method', ''):9s} {outcome['seconds']:7.2f} s", flush=True)
+            rows.append(row)
+    return rows
+
+
+def _summary(rows, procedure):
+    grades = [row[procedure]["grade"] for row in rows]
+    seconds = [row[procedure]["seconds"] for row in rows]
+    return (f"{grades.count('correct')}/{len(rows)}", grades.count("wrong"),
+            f"{statistics.median(seconds):.2f}", f"{max(seconds):.1f}")
+
+
+def report(results):
+    """The Markdown of the benchmark section of docs/checking.md."""
+    lines = [f"Generated by `python bench/checks.py` on {results['date']} ({results['machine']}; "
+             f"statements under the `{results['profile']}` profile).", "",
+             "| cases | procedure | decided correctly | wrong verdicts | median s | max s |",
+             "|---|---|---|---|---|---|"]
+    for kind in ("bounds", "statements"):
+        rows = [row for row in results["rows"] if row["kind"] == kind]
+        if rows:
+            for procedure, label in (("old", "old"), ("new", "new")):
+                lines.append(f"| {kind} ({len(rows)}) | {label} | " + " | ".join(map(str, _summary(rows, procedure))) + " |")
+    lines += ["", "| case | truth | old | new (method) | new s |", "|---|---|---|---|---|"]
+    for row in results["rows"]:
+        new = row["new"]
+        lines.append(f"| {row['kind'][:-1]} `{row['name']}` | {'true' if row['truth'] else 'false'} | "
+                     f"{row['old']['status']} | {new['status']} ({new.get('method') or '–'}) | {new['seconds']:.2f} |")
+    return "\n".join(lines)
+
+
+def write_docs(results):
+    text = DOCS.read_text()
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOCS.write_text(head + START + "\n" + report(results) + "\n" + END + tail)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("bounds", "statements"))
+    parser.add_argument("--profile", default="thorough", choices=("ci", "thorough"))
+    parser.add_argument("--report", action="store_true", help="only rewrite docs/checking.md")
+    parser.add_argument("--case", nargs=3, metavar=("KIND", "NAME", "PROCEDURE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.case:
+        kind, name, procedure = args.case
+        outcome = (_bound_case(name, procedure) if kind == "bounds"
+                   else _statement_case(name, procedure, args.profile))
+        print(json.dumps(outcome))
+        return
+    if not args.report:
+        import platform
+
+        rows = run(args.only, args.profile)
+        if args.only and RESULTS.exists():
+            kept = [row for row in json.loads(RESULTS.read_text())["rows"] if row["kind"] != args.only]
+            rows = kept + rows
+        results = {"date": time.strftime("%Y-%m-%d"), "profile": args.profile, "rows": rows,
+                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    write_docs(json.loads(RESULTS.read_text()))
+
+
+if __name__ == "__main__":
+    main()
