@@ -316,12 +316,34 @@ def _add_intervention_options(command):
 
 
 def _check_table(results):
-    rows = [[r.name, r.kind, r.status, r.examples, f"{r.seconds:.1f}"] for r in results]
-    lines = [format_table(["name", "kind", "status", "examples", "seconds"], rows)]
+    """The table of ``dagtheory check``, then the evidence of each result.
+
+    A ``holds`` gets one line of evidence (the searches that found no
+    counterexample, or the exact check), so the table never reads as a proof;
+    a refuted statement gets its counterexample, re-verified in exact
+    arithmetic, and the check's message.
+    """
+    rows = [[r.name, r.kind, r.status, r.method or "-", r.examples, f"{r.seconds:.1f}"] for r in results]
+    lines = [format_table(["name", "kind", "status", "method", "examples", "seconds"], rows)]
+    holds = [r for r in results if r.status == "holds"]
+    if holds:
+        lines += ["", "evidence for 'holds' (a search that finds no counterexample is not a proof):"]
+        lines += [f"  {r.name}: {r.message or 'no check ran'}" for r in holds]
     for r in results:
-        if r.counterexample is not None:
-            lines += ["", f"{r.name}: counterexample (shrunk)", _matrix_text(r.counterexample)]
+        if r.status != "holds":
+            lines += ["", *_outcome_lines(r)]
     return "\n".join(lines)
+
+
+def _outcome_lines(result):
+    """A refuted or undecided result: what decided, its message and its counterexample."""
+    by = f"{result.status} by {result.method}" if result.method else result.status
+    if result.counterexample is None:
+        return [f"{result.name} ({by}): {result.message}"]
+    label = ("counterexample (shrunk, verified exactly)" if result.status == "refuted"
+             else "counterexample (not confirmed in exact arithmetic)")
+    return [f"{result.name} ({by}): {label}", f"  message: {result.message}",
+            _matrix_text(result.counterexample)]
 
 
 def _matrix_text(value, indent="  "):
@@ -342,9 +364,7 @@ def _run_check(args):
     results = run_checks(args.theorems or None, profile=args.profile, path=args.proofs)
     refuted = [r.name for r in results if r.kind == "theorem" and r.status == "refuted"]
     if args.json:
-        text = json.dumps([{"name": r.name, "kind": r.kind, "status": r.status, "examples": r.examples,
-                            "seconds": r.seconds, "counterexample": r.counterexample}
-                           for r in results], indent=2, ensure_ascii=False, default=str)
+        text = to_json([r.to_dict() for r in results])
     else:
         text = _check_table(results)
     print(text)

@@ -1,6 +1,7 @@
 """The dagtheory command (dagtheory/cli.py), in process and as a console script."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -84,13 +85,67 @@ def test_errors_in_array_files_name_the_file(tmp_path, capsys):
 
 
 def test_check_command_json_reports_statuses(capsys):
-    """§8: a theorem holds; the false statement is refuted with its counterexample in the JSON."""
+    """§8: a theorem holds; the false statement is refuted with its counterexample in the JSON,
+    and each result is its full ``to_dict()``: the message, the method and the searches too."""
+    from dagtheory.hunts import STAGES
+
     assert main(["check", "M3", "FALSE_COMBINED", "--json"]) == 0
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
-    assert set(rows["M3"]) == {"name", "kind", "status", "examples", "seconds", "counterexample"}
+    keys = {"name", "kind", "status", "examples", "seconds", "counterexample", "message", "method", "searches"}
+    assert set(rows["M3"]) == set(rows["FALSE_COMBINED"]) == keys
     assert (rows["M3"]["kind"], rows["M3"]["status"], rows["M3"]["counterexample"]) == ("theorem", "holds", None)
-    assert rows["FALSE_COMBINED"]["kind"] == "conjecture"
-    assert rows["FALSE_COMBINED"]["status"] == "refuted" and rows["FALSE_COMBINED"]["counterexample"]
+    assert rows["M3"]["method"] == "search" and rows["M3"]["message"].startswith("no counterexample: hypothesis ")
+    assert set(rows["M3"]["searches"]) == set(STAGES)
+    assert rows["M3"]["examples"] == sum(stage["examples"] for stage in rows["M3"]["searches"].values())
+    false = rows["FALSE_COMBINED"]
+    assert false["kind"] == "conjecture" and false["status"] == "refuted" and false["counterexample"]
+    assert false["method"] in STAGES and false["message"].startswith("combined minimax ")
+    assert false["searches"]["exact"]["confirmed"] >= 1
+
+
+def test_check_command_table_has_the_method_and_the_evidence(capsys):
+    """The text table: a method column, one line of evidence per 'holds' (never read as a proof),
+    and the refuted statement's counterexample, verified exactly, with its message."""
+    assert main(["check", "M3", "FALSE_COMBINED"]) == 0
+    out = capsys.readouterr().out
+    header, rule, *rows = out.split("\n\n")[0].splitlines()
+    assert header.split() == ["name", "kind", "status", "method", "examples", "seconds"]
+    cells = {row.split()[0]: row.split() for row in rows}
+    assert cells["M3"][1:4] == ["theorem", "holds", "search"]
+    assert cells["FALSE_COMBINED"][1:3] == ["conjecture", "refuted"]
+    method = cells["FALSE_COMBINED"][3]
+    assert "evidence for 'holds' (a search that finds no counterexample is not a proof):" in out
+    assert re.search(r"^  M3: no counterexample: hypothesis \d+ examples", out, re.MULTILINE)
+    assert f"FALSE_COMBINED (refuted by {method}): counterexample (shrunk, verified exactly)\n" in out
+    assert re.search(r"^  message: combined minimax \S+ > best single head", out, re.MULTILINE)
+    assert "FALSE_COMBINED:" not in out  # no evidence line for a refuted statement
+
+
+def test_check_table_of_undecided_and_exact_results():
+    """An exact check refutes without a counterexample; a float counterexample not confirmed exactly
+    is marked as such; a holds by the exact check gives its detail as evidence."""
+    from dagtheory.checks import CheckResult
+    from dagtheory.cli import _check_table
+
+    results = [CheckResult("ratio", "theorem", "holds", 0, 0.01, None, "exact: exact check holds", "exact"),
+               CheckResult("bound", "theorem", "refuted", 0, 0.02, None, "exact: exact check failed", "exact"),
+               CheckResult("float", "conjecture", "undecided", 7, 0.03, [[1.0, 0.0], [0.5, 0.5]],
+                           "x < 0 in floating point only", "local_search")]
+    lines = _check_table(results).splitlines()
+    assert lines[0].split() == ["name", "kind", "status", "method", "examples", "seconds"]
+    assert lines[2].split() == ["ratio", "theorem", "holds", "exact", "0", "0.0"]
+    assert lines[5:] == [
+        "",
+        "evidence for 'holds' (a search that finds no counterexample is not a proof):",
+        "  ratio: exact: exact check holds",
+        "",
+        "bound (refuted by exact): exact: exact check failed",
+        "",
+        "float (undecided by local_search): counterexample (not confirmed in exact arithmetic)",
+        "  message: x < 0 in floating point only",
+        "  1.0  0.0",
+        "  0.5  0.5",
+    ]
 
 
 def test_check_command_exits_1_when_a_theorem_is_refuted(tmp_path, capsys):
@@ -113,6 +168,9 @@ def test_check_command_exits_1_when_a_theorem_is_refuted(tmp_path, capsys):
     assert exit_info.value.code == 1
     captured = capsys.readouterr()
     assert "wrong-m2" in captured.out and "refuted" in captured.out
+    assert re.search(r"^wrong-m2 \(refuted by \w+\): counterexample \(shrunk, verified exactly\)$", captured.out,
+                     re.MULTILINE)
+    assert "  message: T_mix too large" in captured.out
     assert "refuted theorems: wrong-m2" in captured.err
 
 

@@ -30,7 +30,8 @@ MARKER = re.compile(r"<!--\s*(skip-test|slow-test)\b:?\s*(.*?)\s*-->")
 OPTIONAL = {"torch": "torch", "transformers": "transformers", "matplotlib": "matplotlib",
             "dagtheory.torch": "torch", "dagtheory.plots": "matplotlib",
             "dagtheory.scale": "distributed", "dask": "dask", "distributed": "distributed",
-            "dagtheory.strategies": "hypothesis", "hypothesis": "hypothesis"}
+            "dagtheory.strategies": "hypothesis", "dagtheory.hunts": "hypothesis",
+            "dagtheory.checks": "hypothesis", "hypothesis": "hypothesis"}
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -6,6 +6,7 @@ Known answers are exact Fractions worked out by hand from docs/theory.md:
 walk P[j, i] = A[i, j] / Σ_k A[k, j] and the mixture P̄(α) = Σ_h α_h P^(h)).
 """
 
+import re
 from fractions import Fraction
 
 import networkx as nx
@@ -155,6 +156,87 @@ def test_edge_list_attention_refuses_fewer_than_two_nodes():
 def test_edge_list_attention_refuses_non_integer_endpoints():
     with pytest.raises(InvalidInputError, match=r"edge 0 must be a pair \(s, t\) of ints"):
         edge_list_attention(3, [(0.5, 1.7)])
+
+
+# edge_list_attention(..., staying=...): token i keeps staying[i] on its self-loop, its in-edges share the rest
+
+@pytest.mark.parametrize("edges, staying, row, expected", [
+    # 9/10 stays at the sink; 0 → 2 and 1 → 2 share 1/10: 1/20 each.
+    ([(0, 2), (1, 2)], {2: F(9, 10)}, 2, [F(1, 20), F(1, 20), F(9, 10)]),
+    # The edge 0 → 2 listed twice: counts (2, 1) share 9/10, so 3/5 and 3/10.
+    ([(0, 2), (1, 2), (0, 2)], {2: F(1, 10)}, 2, [F(3, 5), F(3, 10), F(1, 10)]),
+    # staying 1 (an int): the row is the self-loop alone; staying 0: the in-edges take all.
+    ([(0, 2), (1, 2)], {2: 1}, 2, [0, 0, 1]),
+    ([(0, 1), (1, 2)], {1: 0}, 1, [1, 0, 0]),
+])
+def test_edge_list_attention_staying_known_rows(edges, staying, row, expected):
+    A = edge_list_attention(3, edges, staying=staying)
+    default = edge_list_attention(3, edges)
+    assert all(type(v) is Fraction for v in A.ravel())
+    assert A[row].tolist() == expected
+    others = [i for i in range(3) if i != row]
+    assert A[others].tolist() == default[others].tolist()
+    assert A.sum(axis=1).tolist() == [1, 1, 1]
+
+
+def test_edge_list_attention_staying_float_mode():
+    """The same row in float64, from a float or an exact staying probability."""
+    for stay in (0.9, F(9, 10)):
+        A = edge_list_attention(3, [(0, 2), (1, 2)], exact=False, staying={2: stay})
+        assert A.dtype == np.float64
+        assert np.allclose(A, [[1, 0, 0], [0, 1, 0], [0.05, 0.05, 0.9]], rtol=0, atol=1e-15)
+
+
+def test_edge_list_attention_staying_without_in_edges_keeps_the_whole_row():
+    """Tokens 0 and 1 receive no edge: whatever their staying value, their rows stay one-hot."""
+    staying = {0: F(1, 2), 1: F(1, 3)}
+    for exact_mode in (True, False):
+        A = edge_list_attention(3, [(0, 2)], exact=exact_mode, staying=staying)
+        assert A.tolist() == edge_list_attention(3, [(0, 2)], exact=exact_mode).tolist()
+        assert A[:2].tolist() == [[1, 0, 0], [0, 1, 0]]
+
+
+def test_edge_list_attention_staying_none_means_the_default():
+    edges = [(0, 1), (1, 2)]
+    default = edge_list_attention(3, edges)
+    assert edge_list_attention(3, edges, staying={2: None}).tolist() == default.tolist()
+    assert edge_list_attention(3, edges, staying={}).tolist() == default.tolist()
+    A = edge_list_attention(3, edges, staying={1: F(1, 3), 2: None})
+    assert A.tolist() == [[1, 0, 0], [F(2, 3), F(1, 3), 0], [0, F(1, 2), F(1, 2)]]
+
+
+@pytest.mark.parametrize("key", [3, -1, "a", True, 1.0])
+def test_edge_list_attention_staying_refuses_a_bad_key(key):
+    with pytest.raises(InvalidInputError, match=rf"staying has the key {re.escape(repr(key))}; "
+                                                r"keys are tokens 0\.\.2"):
+        edge_list_attention(3, [(0, 2)], staying={key: F(1, 2)})
+
+
+@pytest.mark.parametrize("exact_mode, value, wanted", [
+    (True, F(3, 2), r"an exact number \(Fraction or int\)"),
+    (True, -1, r"an exact number \(Fraction or int\)"),
+    (False, 1.5, "a real number"),
+    (False, -0.1, "a real number"),
+    (False, float("nan"), "a real number"),
+])
+def test_edge_list_attention_staying_refuses_a_value_outside_0_1(exact_mode, value, wanted):
+    with pytest.raises(InvalidInputError, match=rf"staying\[2\] = {re.escape(repr(value))}; "
+                                                rf"it must be {wanted} in \[0, 1\]"):
+        edge_list_attention(3, [(0, 2)], exact=exact_mode, staying={2: value})
+
+
+@pytest.mark.parametrize("value", [0.9, np.float64(0.5), True, "1/2"])
+def test_edge_list_attention_staying_refuses_an_inexact_value_when_exact(value):
+    with pytest.raises(InvalidInputError, match=rf"staying\[2\] = {re.escape(repr(value))}; "
+                                                r"it must be an exact number \(Fraction or int\) in \[0, 1\]"):
+        edge_list_attention(3, [(0, 2)], staying={2: value})
+
+
+@pytest.mark.parametrize("staying", [[0.5], 0.5, "2"])
+def test_edge_list_attention_staying_refuses_a_non_mapping(staying):
+    with pytest.raises(InvalidTypeError, match=rf"staying must be a mapping of token to probability; "
+                                               rf"got {re.escape(repr(staying))}"):
+        edge_list_attention(3, [(0, 2)], staying=staying)
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,9 @@ The docstrings are numpydoc and cite other objects with reST roles, e.g.
 ``:func:`minimax_fidelity```. Markdown has no roles, so each one is rewritten to
 inline code wrapped in an *optional* cross-reference of mkdocs-autorefs: a link
 where the target is documented on the site, plain code elsewhere (no warning).
+The numpydoc ``.. math::`` directive has no Markdown form either: the formula
+becomes a code block of its LaTeX source (the directive's line is dropped, or
+the formula written on it is indented into a block of its own).
 Loaded by ``mkdocs.yml``; excluded from the built site.
 """
 
@@ -13,6 +16,13 @@ import re
 import griffe
 
 ROLE = re.compile(r":(?:py:)?(func|class|meth|attr|data|mod|exc|obj|const):`~?([^`<>]+?)(?:\s*<([^`>]+)>)?`")
+MATH = re.compile(r"^([ \t]*)\.\. math::[ \t]*(.*?)[ \t]*$", re.M)
+
+
+def _math(match):
+    """``.. math::`` alone: dropped (its indented block follows); ``.. math:: x``: ``x`` as a code block."""
+    indent, formula = match.groups()
+    return f"{indent}    {formula}" if formula else ""
 
 
 def _target(obj, name):
@@ -42,8 +52,10 @@ def _rewrite(obj, text):
 
 
 class ReSTRoles(griffe.Extension):
-    """Rewrite ``:role:`name``` in every docstring before it is rendered."""
+    """Rewrite ``:role:`name``` and ``.. math::`` in every docstring before it is rendered."""
 
     def on_object(self, *, obj, **kwargs):
         if obj.docstring is not None and ":`" in obj.docstring.value:
             obj.docstring.value = _rewrite(obj, obj.docstring.value)
+        if obj.docstring is not None and ".. math::" in obj.docstring.value:
+            obj.docstring.value = MATH.sub(_math, obj.docstring.value)
