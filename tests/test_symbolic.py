@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagtheory import HeadSystem, InvalidInputError, absorption_cdf, signal_curves
@@ -410,3 +410,24 @@ def test_check_inequality_with_a_one_point_range():
     check = check_inequality(x * y - 1, {x: (1, 1), y: (0, 2)})
     assert check.status == REFUTED and check.counterexample[x] == 1
     assert (x * y - 1).subs(check.counterexample) < 0
+
+
+_COEFFICIENTS = st.fractions(min_value=-2, max_value=2, max_denominator=8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(_COEFFICIENTS, min_size=6, max_size=6), st.fractions(min_value=0, max_value=3, max_denominator=8))
+def test_check_inequality_never_gives_a_wrong_verdict(coefficients, shift):
+    """Random quadratics in two variables: a holds is never contradicted on an exact grid, and
+    a refutation is an exact point of the box where the polynomial is negative."""
+    x, y = sympy.symbols("x y")
+    monomials = (x**2, y**2, x * y, x, y, sympy.Integer(1))
+    expr = sum(sympy.Rational(c.numerator, c.denominator) * m for c, m in zip(coefficients, monomials))
+    expr += sympy.Rational(shift.numerator, shift.denominator)
+    check = check_inequality(expr, {x: (-1, 1), y: (-1, 1)}, time_limit=10)
+    if check.status == HOLDS:
+        grid = [sympy.Rational(k, 8) for k in range(-8, 9)]
+        assert all(expr.subs({x: a, y: b}) >= 0 for a in grid for b in grid), check
+    elif check.status == REFUTED:
+        point = check.counterexample
+        assert all(-1 <= point[v] <= 1 for v in (x, y)) and expr.subs(point) < 0, check
