@@ -152,6 +152,8 @@ def report(results):
     rows = sorted(results["rows"], key=lambda row: row["kind"])
     for group in ("polynomial bounds", "other bounds", "statements"):
         members = [row for row in rows if _group(row) == group]
+        if not members:
+            continue
         for procedure in ("old", "new"):
             cells = " | ".join(map(str, _summary(members, procedure)))
             lines.append(f"| {group} ({len(members)}) | {procedure} | {cells} |")

@@ -213,3 +213,27 @@ def test_matrix_power_fidelity_two_tokens_closed_form():
     assert list(result.per_node) == [1 - 2**-5, 0.5]
     assert float(result.value) == 0.5 and int(result.node) == 1
     assert list(result.t) == [5, 1]
+
+
+# --------------------------------------------------------------------------- checkers' benchmark
+
+def test_checks_benchmark_grades_and_reports():
+    import check_cases
+    import checks
+
+    assert checks._grade("holds", True) == "correct" and checks._grade("refuted", False) == "correct"
+    assert checks._grade("holds", False) == "wrong" and checks._grade("refuted", True) == "wrong"
+    assert checks._grade("undecided", True) == "undecided"
+    rows = [{"kind": "bounds", "name": "small-hole", "truth": False,
+             "old": {"status": "undecided", "seconds": 0.2, "grade": "undecided"},
+             "new": {"status": "refuted", "method": "search", "seconds": 0.3, "grade": "correct"}},
+            {"kind": "statements", "name": "C1", "truth": False,
+             "old": {"status": "holds", "seconds": 0.4, "grade": "wrong"},
+             "new": {"status": "refuted", "method": "enumeration", "seconds": 0.9, "grade": "correct"}}]
+    text = checks.report({"date": "today", "machine": "here", "profile": "ci", "rows": rows})
+    assert "| polynomial bounds (1) | new | 1/1 | 0 |" in text
+    assert "| statements (1) | old | 0/1 | 1 |" in text
+    assert "| bound `small-hole` | false | undecided | refuted (search) | 0.30 |" in text
+    from dagtheory.checks import discover
+
+    assert set(check_cases.PROOFS) <= {statement.name for statement in discover()}
