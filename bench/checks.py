@@ -5,6 +5,8 @@ Usage::
     python bench/checks.py                      # every case, both procedures -> bench/checks.json
     python bench/checks.py --only bounds        # the bound checks only
     python bench/checks.py --report             # rewrite the table in docs/checking.md from bench/checks.json
+    dagtheory check --profile thorough --json > bench/proofs-thorough.json
+    python bench/checks.py --proofs-table bench/proofs-thorough.json   # the proofs/ table of docs/checking.md
 
 The old procedures are those of the release before the rigorous checks
 (git revision ``OLD``, checked out into a temporary worktree and put first on
@@ -37,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "checks.json"
 DOCS = HERE.parent / "docs" / "checking.md"
 START, END = "<!-- checks-benchmark:start -->", "<!-- checks-benchmark:end -->"
+PROOFS_START, PROOFS_END = "<!-- thorough-table:start -->", "<!-- thorough-table:end -->"
 LIMIT = 60.0
 #: The revision whose procedures are "old".
 OLD = "40d026a"
@@ -165,11 +168,36 @@ def report(results):
     return "\n".join(lines)
 
 
-def write_docs(results):
+def _replace_between(start, end, body):
     text = DOCS.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOCS.write_text(head + START + "\n" + report(results) + "\n" + END + tail)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    DOCS.write_text(head + start + "\n" + body + "\n" + end + tail)
+
+
+def write_docs(results):
+    _replace_between(START, END, report(results))
+
+
+def _evidence(result):
+    """The searches behind a verdict, in a few words."""
+    searches = result.get("searches") or {}
+    parts = []
+    for stage, record in searches.items():
+        if stage == "exact" or record.get("skipped"):
+            continue
+        exhausted = ", exhausted" if record.get("exhausted") else ""
+        parts.append(f"{stage} {record.get('examples', 0):,}{exhausted}")
+    return "; ".join(parts) or "–"
+
+
+def proofs_table(results):
+    """The Markdown table of ``dagtheory check --json`` results."""
+    lines = ["| statement | kind | status | method | searches (examples) | seconds |", "|---|---|---|---|---|---|"]
+    for result in results:
+        lines.append(f"| `{result['name']}` | {result['kind']} | **{result['status']}** | "
+                     f"{result.get('method') or '–'} | {_evidence(result)} | {result['seconds']:.0f} |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -177,8 +205,13 @@ def main(argv=None):
     parser.add_argument("--only", choices=("bounds", "statements"))
     parser.add_argument("--profile", default="thorough", choices=("ci", "thorough"))
     parser.add_argument("--report", action="store_true", help="only rewrite docs/checking.md")
+    parser.add_argument("--proofs-table", metavar="JSON", help="write the proofs/ table of docs/checking.md "
+                        "from the output of `dagtheory check --json`")
     parser.add_argument("--case", nargs=3, metavar=("KIND", "NAME", "PROCEDURE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.proofs_table:
+        _replace_between(PROOFS_START, PROOFS_END, proofs_table(json.loads(Path(args.proofs_table).read_text())))
+        return
     if args.case:
         kind, name, procedure = args.case
         outcome = (_bound_case(name, procedure) if kind == "bounds"
