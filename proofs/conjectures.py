@@ -47,7 +47,8 @@ def c1(system):
     slowest = max(per_head)
     mixture = mixing_time(system, max_steps=max(int(slowest), 1), over_budget="nan")
     assert not math.isnan(mixture) and mixture <= slowest, (
-        f"T_mix(P̄) = {mixture} > max_h T_mix = {slowest} (per head {per_head})")
+        f"T_mix(P̄) > {slowest} = max_h T_mix (per head {per_head}): the mixture has not mixed "
+        f"after {slowest} steps")
 
 
 def _combined_margin(system):

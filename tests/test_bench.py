@@ -237,3 +237,14 @@ def test_checks_benchmark_grades_and_reports():
     from dagtheory.checks import discover
 
     assert set(check_cases.PROOFS) <= {statement.name for statement in discover()}
+
+
+def test_checking_page_tables_come_from_the_stored_results():
+    import checks
+
+    page = checks.DOCS.read_text()
+    stored = json.loads(checks.RESULTS.read_text())
+    assert checks.report(stored) in page
+    thorough = json.loads((BENCH / "proofs-thorough.json").read_text())
+    assert checks.proofs_table(thorough) in page
+    assert {row["name"]: row["status"] for row in thorough}["C1"] == "refuted"
