@@ -238,8 +238,15 @@ def _i_add(a, b):
     return _sum(a[0], b[0])[0], _sum(a[1], b[1])[1]
 
 
+def _endpoint_product(x, y):
+    """``_product`` of two endpoints, with ``0 · ±∞ = 0`` (intervals hold reals; ∞ only bounds them)."""
+    low, high = _product(x, y)
+    zero = ((x == 0) & np.isinf(y)) | (np.isinf(x) & (y == 0))
+    return np.where(zero, 0.0, low), np.where(zero, 0.0, high)
+
+
 def _i_mul(a, b):
-    bounds = [_product(x, y) for x in a for y in b]
+    bounds = [_endpoint_product(x, y) for x in a for y in b]
     return (functools.reduce(np.minimum, [low for low, _ in bounds]),
             functools.reduce(np.maximum, [high for _, high in bounds]))
 

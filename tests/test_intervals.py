@@ -377,3 +377,17 @@ def test_result_is_a_frozen_dataclass():
     assert isinstance(proof, IntervalProof)
     with pytest.raises(AttributeError):
         proof.status = "refuted"
+
+
+def test_zero_times_infinity_in_endpoint_products_is_zero():
+    # intervals hold real numbers; ±inf only bounds them, so [0, 1e-3] * [-inf, -1] = [-inf, 0]
+    x = sympy.Symbol("x")
+    low, high = interval_enclosure(x * sympy.log(x), [x], np.array([[0.0]]), np.array([[1e-3]]),
+                                   centered=False)
+    assert low[0] == -np.inf and -1e-2 < high[0] <= 0
+
+
+def test_a_function_undefined_at_an_open_end_is_proved_when_its_enclosure_stays_finite():
+    x = sympy.Symbol("x", positive=True)
+    proof = prove_nonnegative(x**x - sympy.Rational(1, 2), {x: sympy.Interval.Lopen(0, 1)})
+    assert proof.status == "holds"
