@@ -361,7 +361,8 @@ def _matrix_text(value, indent="  "):
 def _run_check(args):
     from .checks import run_checks
 
-    results = run_checks(args.theorems or None, profile=args.profile, path=args.proofs)
+    results = run_checks(args.theorems or None, profile=args.profile, path=args.proofs,
+                         hunts=not args.no_hunts)
     refuted = [r.name for r in results if r.kind == "theorem" and r.status == "refuted"]
     if args.json:
         text = to_json([r.to_dict() for r in results])
@@ -568,12 +569,17 @@ def _add_commands(commands):
     optimize.set_defaults(run=_run_optimize)
 
     check = commands.add_parser(
-        "check", help="run the theorem modules of proofs/ (exact checks and Hypothesis)",
-        description="Run each theorem and conjecture of proofs/: its exact or symbolic check and "
-                    "its Hypothesis property. Exit status 1 when a theorem (not a conjecture) is refuted.",
+        "check", help="run the theorem modules of proofs/ (exact checks and hunts for counterexamples)",
+        description="Run each theorem and conjecture of proofs/: its exact or symbolic check, and a hunt "
+                    "for counterexamples to its property (Hypothesis, small-scope enumeration, structured "
+                    "strategies, local search); every counterexample is verified in exact arithmetic. "
+                    "Exit status 1 when a theorem (not a conjecture) is refuted.",
     )
     check.add_argument("theorems", nargs="*", metavar="THEOREM", help="names to run (default: all)")
-    check.add_argument("--profile", choices=("ci", "thorough"), default="ci")
+    check.add_argument("--profile", choices=("ci", "thorough"), default="ci",
+                       help="ci: fast and deterministic (default); thorough: long hunts, minutes per statement")
+    check.add_argument("--no-hunts", action="store_true",
+                       help="sample with Hypothesis only (the procedure of earlier versions)")
     check.add_argument("--proofs", default=None, metavar="DIR", help="folder of theorem modules")
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(run=_run_check)

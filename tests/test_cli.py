@@ -121,6 +121,17 @@ def test_check_command_table_has_the_method_and_the_evidence(capsys):
     assert "FALSE_COMBINED:" not in out  # no evidence line for a refuted statement
 
 
+def test_check_command_no_hunts_samples_only(capsys):
+    """--no-hunts is the procedure of earlier versions: C1 (false) then 'holds' on 50 sampled systems."""
+    assert main(["check", "C1", "--json", "--no-hunts"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["status"] == "holds" and list(row["searches"]) == ["hypothesis"]
+    assert row["message"] == "no counterexample: hypothesis 50 examples"
+    assert main(["check", "C1", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["status"] == "refuted" and row["method"] == "enumeration"
+
+
 def test_check_table_of_undecided_and_exact_results():
     """An exact check refutes without a counterexample; a float counterexample not confirmed exactly
     is marked as such; a holds by the exact check gives its detail as evidence."""
