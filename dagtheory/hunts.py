@@ -11,16 +11,18 @@ each boxed by the budgets of its profile (:data:`BUDGETS`):
    the example is closer to violating it, ``≤ 0`` when it does), every
    passing example reports ``hypothesis.target(-margin)``, so Hypothesis
    climbs towards violations.
-2. **enumeration**: for statements about head systems or single heads, every
-   small example (:func:`small_scope_examples`): every DAG structure of every
-   head on ``n = 2 .. max_n`` tokens, a few staying probabilities (near-trapped
-   nodes), a few weights; small first, until the budget runs out, reporting
-   whether the space was exhausted. A statement may declare its own
-   ``enumerate=`` instead.
+2. **enumeration**: for statements about head systems, single heads or
+   forward walks, every small example (:func:`small_scope_examples`): every
+   DAG structure of every head on ``n = 2 .. max_n`` tokens, a few staying
+   probabilities (near-trapped nodes), a few weights; or every successor
+   structure of a walk with the same staying probabilities; small first,
+   until the budget runs out, reporting whether the space was exhausted. A
+   statement may declare its own ``enumerate=`` instead.
 3. **structured**: for the same statements, the structured strategies of
    :mod:`dagtheory.strategies` (near-trapped systems, edge-list systems with
-   staying probabilities, sparse and near-one-hot heads), targeted by the
-   margin like the first stage.
+   staying probabilities, sparse and near-one-hot heads; for walks,
+   near-trapped walks and the forward walks of sparse and edge-list heads),
+   targeted by the margin like the first stage.
 4. **local search** (:func:`local_search`), with a margin only: hill climbing
    from the examples of lowest margin seen so far, perturbing attention
    entries (pushing some to exactly 0 and diagonals towards 1), the weight a
@@ -28,6 +30,18 @@ each boxed by the budgets of its profile (:data:`BUDGETS`):
    head weights, keeping the moves that lower the margin. Without a margin a
    move cannot be judged, so this stage is skipped (random perturbation would
    only repeat the structured stage).
+
+**Tuples.** When the examples are tuples (or lists) holding one system, head
+or walk next to other values, stages 2 and 3 make that part and put it into
+*templates*: up to 8 distinct examples drawn by the first stage, spread over
+the draws, cycling through those whose part has the same ``n`` and ``H``
+(all of them when none has), the other values kept as drawn. A float or
+``Fraction`` value that took at least 8 distinct values in the draws (a
+range, not a few choices) is also tried at simple values inside the range
+drawn: each template is followed by a copy with the midpoint, or a fraction
+of small denominator (1/2, 1/3, 2/3, 1/4...), in its place; drawn floats
+seldom hit the narrow ranges where a statement fails, and simple values
+also make simple counterexamples.
 
 **Domain.** Examples that the hunts make must satisfy the statement's
 hypotheses, which often live in its strategy (a filter, ``positive_diagonal``).
@@ -71,12 +85,13 @@ import numpy as np
 from ._arith import exact_rows
 from ._validation import is_exact
 from .exceptions import DagTheoryError, InvalidInputError, InvalidTypeError
-from .graph import HeadSystem, SinkDAG, edge_list_attention
+from .graph import HeadSystem, SinkDAG, edge_list_attention, forward_walk
 from .strategies import (
     STAYING,
     edge_list_systems,
     near_one_hot_attention,
     near_trapped_systems,
+    near_trapped_walks,
     sparse_attention,
 )
 
@@ -582,6 +597,133 @@ def infer_domain(examples, *, assume=None):
     return Domain(ranges, assume=assume)
 
 
+# -- the part the hunts make, and the drawn examples around it -------------------------------
+
+#: Drawn examples kept as templates when the hunts make the attention-like part of a tuple.
+_TEMPLATES = 8
+
+#: Distinct values a real scalar must take in the draws before templates give it simple values.
+_CONTINUOUS = 8
+
+#: Simple values tried for such a scalar: the midpoint of the range drawn, then small fractions.
+_SIMPLE_VALUES = 8
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The attention-like part of the examples a hunt makes: its place in the example, its
+    domain, and the drawn examples it is put into (``path`` is ``()`` and ``templates`` empty
+    when the example is the part itself); ``simple`` templates have simple scalars."""
+
+    path: tuple
+    domain: Domain
+    templates: tuple = ()
+    simple: int = 0
+
+    def fill(self, leaf, index):
+        """``leaf`` put into template ``index`` (cycling) among those whose part has its ``(H, n)``."""
+        if not self.path:
+            return leaf
+        shape = _stack(leaf)[0].shape[:2]
+        group = [t for t in self.templates if _stack(_get(t, self.path))[0].shape[:2] == shape]
+        group = group or self.templates
+        return _put(group[index % len(group)], self.path, leaf)
+
+    def detail(self):
+        """The templates, for a :class:`Search`'s detail."""
+        return {"templates": len(self.templates), "simple_templates": self.simple} if self.path else {}
+
+
+def _part(domain, samples):
+    """The :class:`_Part` of the most drawn shape whose examples hold one attention-like part, or
+    why there is none."""
+    counts = {}
+    for sample in samples:
+        signature = _signature(sample)
+        counts[signature] = counts.get(signature, 0) + 1
+    leafy = [signature for signature in counts if domain._ranges.get(signature)]
+    if not leafy:
+        return "examples are not head systems or heads"
+    single = [signature for signature in leafy if len(domain._ranges[signature]) == 1]
+    if not single:
+        return "examples hold several heads, systems or walks"
+    signature = max(single, key=lambda sig: counts[sig])
+    ((path, allowed),) = domain._ranges[signature].items()
+    leaf_domain = Domain({allowed.kind: {(): allowed}})
+    if not path:
+        return _Part((), leaf_domain)
+    members = [sample for sample in samples if _signature(sample) == signature]
+    templates, simple = _templates(members)
+    return _Part(path, leaf_domain, templates, simple)
+
+
+def _distinct(examples):
+    seen, out = set(), []
+    for example in examples:
+        key = _key(example)
+        if key not in seen:
+            seen.add(key)
+            out.append(example)
+    return out
+
+
+def _templates(members):
+    """Up to :data:`_TEMPLATES` distinct drawn examples, spread over the draws, each followed by a
+    copy whose real scalars take simple values (when some do); and how many such copies."""
+    members = _distinct(members)
+    count = min(_TEMPLATES, len(members))
+    picked = [members[index * len(members) // count] for index in range(count)]
+    simple = _simple_scalars(members)
+    if not simple:
+        return tuple(picked), 0
+    templates = []
+    for index, template in enumerate(picked):
+        copy = template
+        for path, values in simple.items():
+            copy = _put(copy, path, values[index % len(values)])
+        templates += [template, copy]
+    return tuple(templates), len(picked)
+
+
+def _scalar_paths(example, prefix=()):
+    """Paths to the items of an example that are neither attention-like nor sequences."""
+    if _leaf_kind(example) is not None:
+        return []
+    if isinstance(example, (tuple, list)):
+        return [path for i, item in enumerate(example) for path in _scalar_paths(item, prefix + (i,))]
+    return [prefix]
+
+
+def _is_real(value):
+    return isinstance(value, (float, np.floating, Fraction)) and math.isfinite(value)
+
+
+def _simple_scalars(members):
+    """``{path: simple values}`` of the float or Fraction items that took at least
+    :data:`_CONTINUOUS` distinct values in the draws: values inside the range drawn."""
+    simple = {}
+    for path in _scalar_paths(members[0]):
+        values = [_get(member, path) for member in members]
+        if all(_is_real(v) for v in values) and len(set(values)) >= _CONTINUOUS:
+            kind = Fraction if all(isinstance(v, Fraction) for v in values) else float
+            simple[path] = _simple_values(kind(min(values)), kind(max(values)), kind)
+    return simple
+
+
+def _simple_values(low, high, kind=Fraction):
+    """The midpoint of ``[low, high]``, then the fractions inside it with the smallest
+    denominators, nearest the midpoint first, as ``kind``: at most :data:`_SIMPLE_VALUES` values."""
+    middle = (low + high) / 2
+    values = [middle]
+    for denominator in range(1, 65):
+        center = round(Fraction(middle) * denominator)
+        for offset in (0, -1, 1, -2, 2, -3, 3, -4):
+            value = kind(Fraction(center + offset, denominator))
+            if low <= value <= high and value not in values and len(values) < _SIMPLE_VALUES:
+                values.append(value)
+    return values
+
+
 # -- small-scope enumeration ---------------------------------------------------------------
 
 def _edge_sets(n):
@@ -625,6 +767,49 @@ def _weight_choices(count, varied):
             yield [Fraction(9, 10) if k == h else rest for k in range(count)]
 
 
+def _successor_structures(n):
+    """Every forward walk structure on ``n`` nodes: for each non-sink node ``j`` a non-empty set
+    of later nodes it may move to; fewest moves first."""
+    def successor_sets(j):
+        later = range(j + 1, n)
+        return [chosen for size in range(1, n - j) for chosen in itertools.combinations(later, size)]
+
+    choices = [successor_sets(j) for j in range(n - 1)]
+    return sorted(itertools.product(*choices), key=lambda structure: sum(map(len, structure)))
+
+
+def _structured_walk(n, structure, stays):
+    """The exact walk moving from ``j`` to each successor with an equal share of ``1 - stays[j]``."""
+    walk = np.full((n, n), Fraction(0), dtype=object)
+    walk[n - 1, n - 1] = Fraction(1)
+    for j, successors in enumerate(structure):
+        walk[j, j] = stays[j]
+        for k in successors:
+            walk[j, k] = (1 - stays[j]) / len(successors)
+    return walk
+
+
+def _small_walks(n, staying):
+    """Distinct exact forward walks on ``n`` nodes: every structure with every node staying with
+    the first probability of ``staying``, then with one node given each other one, then with every
+    non-sink node given the same other one."""
+    values = [Fraction(0 if s is None else s if isinstance(s, Fraction) else str(s)) for s in staying]
+    if any(not 0 <= s < 1 for s in values):
+        raise InvalidInputError(f"staying probabilities of a walk must lie in [0, 1); got {staying!r}")
+    base, others = values[0], values[1:]
+    variants = ([[base] * (n - 1)]
+                + [[s if j == i else base for j in range(n - 1)] for s in others for i in range(n - 1)]
+                + [[s] * (n - 1) for s in others])
+    seen = set()
+    for stays in variants:
+        for structure in _successor_structures(n):
+            walk = _structured_walk(n, structure, stays)
+            key = tuple(walk.flat)
+            if key not in seen:
+                seen.add(key)
+                yield walk
+
+
 def _small_example(kind, heads, weights, exact):
     stack = np.stack(heads)
     if not exact:
@@ -638,8 +823,8 @@ def _small_example(kind, heads, weights, exact):
 
 
 def _check_small_scope(heads, min_n, max_n, kind, weights):
-    if kind not in ("system", "head", "attention"):
-        raise InvalidInputError(f"kind must be 'system', 'head' or 'attention'; got {kind!r}")
+    if kind not in ("system", "head", "attention", "walk"):
+        raise InvalidInputError(f"kind must be 'system', 'head', 'attention' or 'walk'; got {kind!r}")
     if weights not in ("uniform", "varied"):
         raise InvalidInputError(f"weights must be 'uniform' or 'varied'; got {weights!r}")
     if not isinstance(heads, (tuple, list)) or not heads or any(
@@ -654,7 +839,7 @@ def _check_small_scope(heads, min_n, max_n, kind, weights):
 
 def small_scope_examples(*, heads=(2,), min_n=2, max_n=4, kind="system", exact=True,
                          weights="varied", staying=STAYING):
-    """Every small head system (or head), small first: the small-scope hypothesis of §8's hunts.
+    """Every small head system, head or forward walk, small first: §8's small-scope hypothesis.
 
     For ``n = min_n .. max_n`` and each head count ``H`` in ``heads``: every
     multiset of ``H`` heads, each head one of the distinct edge-list heads on
@@ -667,21 +852,30 @@ def small_scope_examples(*, heads=(2,), min_n=2, max_n=4, kind="system", exact=T
     smallest heads outwards and any prefix is a fair sample of the simple
     systems. Identical multisets in another order are not repeated.
 
+    With ``kind="walk"``, forward walks (§3) instead: every successor
+    structure (each non-sink node ``j`` moves to a non-empty set of later
+    nodes, fewest moves first; the sink is absorbing), every node staying
+    with the first probability of ``staying`` (None stands for 0) and
+    splitting the rest equally among its successors; then every structure
+    with one node given each other staying probability; then with every
+    non-sink node given the same one. No node is trapped. On ``n = 2, 3, 4,
+    5`` nodes there are 5, 39, 357 and 6,615 such walks.
+
     Parameters
     ----------
     heads : tuple of int, keyword-only
-        Head counts (``(1,)`` for ``kind`` 'head' or 'attention').
+        Head counts (``(1,)`` for ``kind`` 'head', 'attention' or 'walk').
     min_n, max_n : int, keyword-only
         Range of the number of tokens (at least 2).
-    kind : {"system", "head", "attention"}, keyword-only
-        Yield :class:`~dagtheory.HeadSystem`, :class:`~dagtheory.SinkDAG` or
-        bare attention arrays.
+    kind : {"system", "head", "attention", "walk"}, keyword-only
+        Yield :class:`~dagtheory.HeadSystem`, :class:`~dagtheory.SinkDAG`,
+        bare attention arrays or forward walks (upper-triangular arrays).
     exact : bool, keyword-only
         ``Fraction`` entries (default) or float64.
     weights : {"varied", "uniform"}, keyword-only
     staying : tuple, keyword-only
-        Staying probabilities (None stands for §1's weights); default
-        :data:`~dagtheory.strategies.STAYING`.
+        Staying probabilities (None stands for §1's weights, or 0 in a
+        walk); default :data:`~dagtheory.strategies.STAYING`.
 
     Yields
     ------
@@ -698,9 +892,21 @@ def small_scope_examples(*, heads=(2,), min_n=2, max_n=4, kind="system", exact=T
     >>> systems = list(small_scope_examples(heads=(2,), max_n=2))
     >>> len(systems), systems[1].weights.tolist()
     (35, [Fraction(1, 2), Fraction(1, 2)])
+
+    Walks on three nodes: the chain ``0 → 1 → 2`` comes first, then ``0``
+    moving to ``2`` directly; 39 walks in all:
+
+    >>> walks = list(small_scope_examples(heads=(1,), min_n=3, max_n=3, kind="walk"))
+    >>> len(walks), [str(x) for x in walks[0][0]], [str(x) for x in walks[1][0]]
+    (39, ['0', '1', '0'], ['0', '0', '1'])
+    >>> [str(x) for x in walks[-1][0]]
+    ['999999/1000000', '1/2000000', '1/2000000']
     """
     _check_small_scope(heads, min_n, max_n, kind, weights)
     for n in range(min_n, max_n + 1):
+        if kind == "walk":
+            yield from (walk if exact else walk.astype(float) for walk in _small_walks(n, tuple(staying)))
+            continue
         table = _small_heads(n, tuple(staying))
         for count in heads:
             for combo in _growing_combinations(len(table), count):
@@ -1272,6 +1478,12 @@ class Search:
     'enumeration 1,200 systems (n ≤ 3 of 4, not exhausted)'
     >>> search.to_dict()["examples"], Search("local_search", detail={"skipped": "no margin"}).summary()
     (1200, 'local search skipped (no margin)')
+
+    Walks put into tuples drawn by the statement's strategy (see :func:`hunt`):
+
+    >>> detail = {"unit": "walks", "max_n": 4, "reached_n": 4, "templates": 16, "simple_templates": 8}
+    >>> Search("enumeration", 396, 0.3, True, detail).summary()
+    'enumeration 396 walks (n ≤ 4 of 4, exhausted; in 16 drawn templates, 8 with simple scalars)'
     """
 
     stage: str
@@ -1294,13 +1506,22 @@ class Search:
             return f"{label} {self.examples:,} examples" + (" (targeted)" if self.detail.get("targeted") else "")
         if self.stage == "local_search":
             return f"{label} {self.examples:,} moves"
+        templates = self._templates()
         if self.stage == "enumeration":
             ended = "exhausted" if self.exhausted else "not exhausted"
             if "max_n" not in self.detail:
                 return f"{label} {self.examples:,} examples (the statement's own, {ended})"
             return (f"{label} {self.examples:,} {self.detail.get('unit', 'examples')} "
-                    f"(n ≤ {self.detail.get('reached_n', 0)} of {self.detail['max_n']}, {ended})")
-        return f"{label} {self.examples:,}"
+                    f"(n ≤ {self.detail.get('reached_n', 0)} of {self.detail['max_n']}, {ended}"
+                    f"{'; ' + templates if templates else ''})")
+        return f"{label} {self.examples:,}" + (f" ({templates})" if templates else "")
+
+    def _templates(self):
+        """``'in 16 drawn templates, 8 with simple scalars'`` when the parts went into drawn tuples."""
+        count, simple = self.detail.get("templates"), self.detail.get("simple_templates")
+        if not count:
+            return ""
+        return f"in {count} drawn templates" + (f", {simple} with simple scalars" if simple else "")
 
 
 @dataclass(frozen=True)
@@ -1380,7 +1601,7 @@ class _Hunt:
             seed = 0 if derandomize else int(np.random.default_rng().integers(2**31))
         self.seed = seed
         self.samples, self.searches = [], []
-        self.domain = None
+        self.domain = self.part = None
         self.pool = _Pool(budget["local_search"].get("seeds", 4))
         self.refuted = self.unconfirmed = self.error = self.margin_error = None
         self.counts = {}
@@ -1525,11 +1746,13 @@ def _run_own_strategy(test, state, seen):
 
 def _structured_strategies(domain):
     """``[(name, strategy)]`` of the structured strategies that fit the domain's examples."""
-    if domain.kind not in ("system", "head", "attention"):
+    if domain.kind not in ("system", "head", "attention", "walk"):
         return []
     min_n, max_n = max(2, domain.sizes[0]), domain.sizes[1]
     exact = domain.exact is True
     sizes = {"min_n": min_n, "max_n": max_n, "exact": exact}
+    if domain.kind == "walk":
+        return _walk_strategies(sizes)
     if domain.kind == "system":
         heads = {"min_heads": min(domain.heads), "max_heads": max(domain.heads),
                  "weights": "uniform_weights" not in domain.requires}
@@ -1545,6 +1768,26 @@ def _structured_strategies(domain):
         ("near_one_hot_attention", near_one_hot_attention(**sizes)),
     ]
     return [(name, strategy.map(first)) for name, strategy in strategies]
+
+
+def _walk_strategies(sizes):
+    """Near-trapped walks, and the forward walks (§3) of sparse and edge-list heads."""
+    exact, bounds = sizes["exact"], {"min_n": sizes["min_n"], "max_n": sizes["max_n"]}
+    walks = near_trapped_walks(**bounds)
+    sparse = sparse_attention(**sizes, positive_diagonal=True)
+    edges = edge_list_systems(min_heads=1, max_heads=1, **sizes)
+    return [("near_trapped_walks", walks.map(exact_rows) if exact else walks),
+            ("sparse_attention", sparse.map(forward_walk)),
+            ("edge_list_systems", edges.map(lambda s: forward_walk(s.attention[0])))]
+
+
+def _in_templates(strategy, part):
+    """``strategy``'s parts put into the part's templates (a drawn index picks the template)."""
+    from hypothesis import strategies as st
+
+    if not part.path:
+        return strategy
+    return st.tuples(strategy, st.integers(0, len(part.templates) - 1)).map(lambda pair: part.fill(*pair))
 
 
 def _run_structured(state, strategy, max_examples, deadline, offset):
@@ -1571,9 +1814,11 @@ def _run_structured(state, strategy, max_examples, deadline, offset):
 
 
 def _structured_stage(state):
-    strategies = _structured_strategies(state.domain)
-    if not strategies:
-        return Search("structured", detail={"skipped": _not_applicable(state.domain)})
+    part = state.part
+    if isinstance(part, str):
+        return Search("structured", detail={"skipped": part})
+    strategies = [(name, _in_templates(strategy, part))
+                  for name, strategy in _structured_strategies(part.domain)]
     budget, start = state.budget["structured"], time.perf_counter()
     per = max(1, budget["examples"] // len(strategies))
     used = {}
@@ -1587,18 +1832,12 @@ def _structured_stage(state):
         used[name] = state.counts.get(("structured", "checked"), 0) - before
     extra = {} if state.derandomize else {"seed": state.seed}
     return Search("structured", sum(used.values()), time.perf_counter() - start, False,
-                  state.detail("structured", strategies=used, **extra))
-
-
-def _not_applicable(domain):
-    if domain.kind == "walk":
-        return "examples are forward walks, not head systems or heads"
-    return "examples are not head systems or heads"
+                  state.detail("structured", strategies=used, **part.detail(), **extra))
 
 
 def _enumeration_source(state):
     """``(iterable, detail, trusted)`` of the enumeration, or ``(None, reason, False)``."""
-    statement, domain = state.statement, state.domain
+    statement = state.statement
     if statement.enumerate is not None:
         try:
             return iter(statement.enumerate()), {}, True
@@ -1606,17 +1845,27 @@ def _enumeration_source(state):
             raise InvalidInputError(
                 f"{statement.name}: enumerate() must return an iterable of examples; it raised "
                 f"{type(error).__name__}: {error}") from error
-    if domain.kind not in ("system", "head", "attention"):
-        return None, _not_applicable(domain), False
-    max_n = min(state.budget["enumeration"]["max_n"], domain.sizes[1])
+    if isinstance(state.part, str):
+        return None, state.part, False
+    return _small_scope_source(state.part, state.budget["enumeration"]["max_n"])
+
+
+def _small_scope_source(part, most):
+    """The small-scope examples of the part's domain (up to ``most`` tokens), put into its templates."""
+    domain = part.domain
+    max_n = min(most, domain.sizes[1])
     if max_n < domain.sizes[0]:
         return None, f"the statement's examples have more than {max_n} tokens", False
     heads = domain.heads if domain.kind == "system" else (1,)
     weights = "uniform" if "uniform_weights" in domain.requires else "varied"
+    positive_walks = domain.kind == "walk" and "positive_diagonal" in domain.requires
     source = small_scope_examples(heads=heads, min_n=max(2, domain.sizes[0]), max_n=max_n,
-                                  kind=domain.kind, exact=domain.exact is not False, weights=weights)
-    unit = "systems" if domain.kind == "system" else "heads"
-    return source, {"unit": unit, "max_n": max_n}, False
+                                  kind=domain.kind, exact=domain.exact is not False, weights=weights,
+                                  staying=STAYING[1:] if positive_walks else STAYING)
+    unit = {"system": "systems", "walk": "walks"}.get(domain.kind, "heads")
+    if part.path:
+        source = (part.fill(leaf, index) for index, leaf in enumerate(source))
+    return source, {"unit": unit, "max_n": max_n, **part.detail()}, False
 
 
 def _tokens(example):
@@ -1745,6 +1994,7 @@ def hunt(statement, *, examples=50, budget=None, derandomize=True, hunts=True, s
     state = _Hunt(statement, examples, budget, derandomize, targeted=hunts, seed=seed)
     state.searches.append(_hypothesis_stage(state))
     state.domain = infer_domain(state.samples, assume=statement.assume)
+    state.part = _part(state.domain, state.samples) if hunts else None
     for stage in (_enumeration_stage, _structured_stage, _local_search_stage) if hunts else ():
         if state.done:
             break

@@ -15,7 +15,9 @@ from dagtheory.hunts import (
     STAGES, Domain, confirm, exact_example, hunt, infer_domain, local_search, small_scope_examples,
 )
 from dagtheory.markov import distance_to_sink, mixing_time
-from dagtheory.strategies import causal_attention, head_systems, rational_attention
+from dagtheory.strategies import (
+    causal_attention, head_systems, near_trapped_walks, rational_attention, rational_systems,
+)
 
 
 # -- planted statements ------------------------------------------------------------------------
@@ -434,3 +436,125 @@ def test_local_search_moves_heads_and_walks_inside_tuples():
     assert result.value < 0.05
     head, _, moved = result.best
     assert head.diffusion[2, 1] < 0.05 and moved[0, 0] < 0.05
+
+
+# -- forward walks ----------------------------------------------------------------------------------
+
+def _chain_distance(P):
+    """d(n − 2) < 1 for near-trapped walks (false: the chain 0 → 1 → … → τ has d(n − 2) = 1)."""
+    n = len(P)
+    d = distance_to_sink(P, n - 2)[n - 2]
+    assert d < 1, f"d({n - 2}) = {d}"
+
+
+WALK_CHAIN = Statement("walk-chain", "conjecture", near_trapped_walks(min_n=3, max_n=5), _chain_distance)
+
+
+def test_a_walk_statement_is_refuted_by_enumerating_walks():
+    hunted, sampled = run_statement(WALK_CHAIN), run_statement(WALK_CHAIN, hunts=False)
+    assert sampled.status == "holds"
+    assert hunted.status == "refuted" and hunted.method == "enumeration"
+    assert hunted.message.splitlines()[0] == "d(1) = 1"  # pytest adds its own lines
+    assert hunted.counterexample == [["0", "1", "0"], ["0", "0", "1"], ["0", "0", "1"]]
+    assert hunted.searches["enumeration"]["unit"] == "walks"
+
+
+def test_small_walks_are_every_successor_structure_with_staying_probabilities():
+    def count(n):
+        return sum(1 for _ in small_scope_examples(heads=(1,), min_n=n, max_n=n, kind="walk"))
+
+    counts = [count(n) for n in (2, 3, 4)]
+    assert counts == [5, 39, 357]
+    walks = list(small_scope_examples(heads=(1,), min_n=4, max_n=4, kind="walk"))
+    assert len({repr(P.tolist()) for P in walks}) == len(walks)
+    stays = {Fraction(0), Fraction(1, 2), Fraction(9, 10), Fraction(99, 100), 1 - Fraction(1, 10**6)}
+    for P in walks:
+        assert all(sum(row) == 1 for row in P) and not np.tril(P, -1).any() and P[3, 3] == 1
+        assert all(P[j, j] in stays and any(P[j, j + 1:]) for j in range(3))  # no trapped node
+        moves = [x for x in P[0, 1:] if x]
+        assert len(set(moves)) == 1  # the rest is split equally among the successors
+    chain = [[1 if k == j + 1 or j == k == 3 else 0 for k in range(4)] for j in range(4)]
+    assert walks[0].tolist() == chain  # the chain comes first
+    floats = list(small_scope_examples(heads=(1,), max_n=2, kind="walk", exact=False))
+    assert [P[0, 0] for P in floats] == [0.0, 0.5, 0.9, 0.99, 1 - 1e-6] and floats[0].dtype == float
+    with pytest.raises(InvalidInputError, match="a walk has one head"):
+        next(small_scope_examples(heads=(2,), kind="walk"))
+
+
+def test_walk_hunts_run_every_stage_inside_the_domain():
+    seen = []
+
+    def check(P):
+        seen.append(P)
+        assert (np.diag(P)[:-1] < 1).all(), "a node is trapped"
+
+    result = run_statement(Statement("walks", "theorem", near_trapped_walks(min_n=3, max_n=5), check,
+                                     margin=lambda P: float(1 - P[0, 0])))
+    assert result.status == "holds"
+    assert result.searches["enumeration"]["examples"] == 396 and result.searches["enumeration"]["exhausted"]
+    assert "enumeration 396 walks (n ≤ 4 of 4, exhausted)" in result.message
+    assert set(result.searches["structured"]["strategies"]) == {
+        "near_trapped_walks", "sparse_attention", "edge_list_systems"}
+    assert result.searches["structured"]["examples"] > 0 and result.searches["local_search"]["examples"] > 0
+    assert all(len(P) >= 3 and not np.tril(P, -1).any() for P in seen)
+
+
+# -- tuples: parts put into drawn templates ---------------------------------------------------------
+
+def _c1_with_weights(case):
+    """C1 of §3 with explicit head weights ``(a, 1 − a)``."""
+    system, a = case
+    weighted = system.with_weights([a, 1 - a])
+    per_head = [mixing_time(walk, max_steps=5000, over_budget="nan") for walk in weighted.walks]
+    if any(math.isnan(steps) or steps == math.inf for steps in per_head):
+        return
+    mixture = mixing_time(weighted, max_steps=int(max(per_head)), over_budget="nan")
+    assert not math.isnan(mixture) and mixture <= max(per_head), "C1 with weights"
+
+
+C1_WEIGHTS = Statement("c1-weights", "conjecture",
+                       st.tuples(head_systems(min_heads=2, max_heads=2, max_n=4), st.floats(0.05, 0.95)),
+                       _c1_with_weights)
+
+
+def test_c1_with_explicit_weights_is_refuted_through_templates():
+    hunted, sampled = run_statement(C1_WEIGHTS), run_statement(C1_WEIGHTS, hunts=False)
+    assert sampled.status == "holds"
+    assert hunted.status == "refuted" and hunted.method in {"enumeration", "structured"}
+    enumeration = hunted.searches["enumeration"]
+    assert enumeration["templates"] == 16 and enumeration["simple_templates"] == 8
+    system_json, a = hunted.counterexample
+    system, a = _system_from_json(system_json), Fraction(a)
+    assert 0 < a < 1 and system.n <= 4
+    # independent exact check: plain Fractions, no dagtheory arithmetic
+    walks = [_fraction_walk(head) for head in system.attention]
+    mixture = [[a * p + (1 - a) * q for p, q in zip(r1, r2)] for r1, r2 in zip(*walks)]
+    assert _fraction_mixing_time(mixture) > max(_fraction_mixing_time(walk) for walk in walks)
+
+
+def test_templates_keep_the_other_values_and_the_size_they_came_with():
+    """A hidden relation (the int is the system's n) survives: parts go into templates of their n."""
+    cases = st.integers(2, 4).flatmap(lambda n: st.tuples(
+        rational_systems(max_heads=2, min_n=n, max_n=n), st.just(n), st.sampled_from(["a", "b"])))
+    made = []
+
+    def check(case):
+        system, n, label = case
+        made.append(case)
+        assert system.n == n and label in ("a", "b"), f"n = {system.n}, drawn {n}, label {label!r}"
+
+    result = run_statement(Statement("templates", "theorem", cases, check))
+    assert result.status == "holds", result.message
+    assert result.searches["enumeration"]["examples"] > 0 and result.searches["structured"]["examples"] > 0
+    assert "in 8 drawn templates)" in result.message  # ints and labels are kept as drawn
+    assert len(made) > 400
+
+
+def test_simple_scalars_only_for_values_drawn_from_a_range():
+    def check(case):
+        system, a = case
+        assert a in (0.1, 0.9), f"a = {a}"
+
+    cases = st.tuples(head_systems(min_heads=2, max_heads=2, max_n=3), st.sampled_from([0.1, 0.9]))
+    result = run_statement(Statement("choices", "theorem", cases, check))
+    assert result.status == "holds" and result.searches["enumeration"]["simple_templates"] == 0
