@@ -43,6 +43,12 @@ two local arguments are tried on unsettled boxes:
   numerical minimizer made rational, and the affine bound is minimized over
   the box in exact arithmetic.
 
+**Checking a certificate.** :func:`verify_interval_certificate` re-checks
+a certificate from the certificate alone: the leaf boxes tile the box (exact
+volumes, disjoint interiors), and every leaf's reason is proved again with
+mpmath's interval arithmetic (``mpmath.iv``, 80 bits) and exact rational
+arithmetic, sharing no code with the float enclosures above.
+
 **Out of reach.** Some equality cases come back ``"undecided"`` (boxes
 shrink to float resolution, or the budget runs out) and are left to other
 engines (sums of squares, SMT):
@@ -61,8 +67,10 @@ Dimensions above 8 skip the convexity argument (the Hessian has ``d²``
 entries); the enclosure, monotonicity and refutation steps have no limit.
 """
 
+import contextlib
 import functools
 import math
+import operator
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -70,16 +78,20 @@ from fractions import Fraction
 from numbers import Integral, Real
 from typing import NamedTuple, Optional
 
+import mpmath
 import numpy as np
 import sympy
 from flint import arb, ctx
+from mpmath import iv
+from mpmath.libmp import from_man_exp, to_rational
 from sympy.printing.pycode import PythonCodePrinter
 
 from ._points import Range, candidate_points, compare, evaluate, exact_value, inside, numeric, verify_negative
 from ._validation import check_bounded, check_box, check_expression
 from .exceptions import InvalidInputError
 
-__all__ = ["Enclosure", "IntervalProof", "interval_enclosure", "prove_nonnegative", "supports"]
+__all__ = ["Enclosure", "IntervalProof", "interval_enclosure", "prove_nonnegative", "supports",
+           "verify_interval_certificate"]
 
 _HOLDS, _REFUTED, _UNDECIDED = "holds", "refuted", "undecided"
 
@@ -1324,3 +1336,682 @@ def prove_nonnegative(expr, ranges, *, max_boxes=20000, time_limit=30.0):
         return _prove_constant(expr, start)
     search = _Search(expr, axes, max_boxes=max_boxes, time_limit=float(time_limit), start=start)
     return search.run()
+
+
+# --------------------------------------------------------------------------- independent re-enclosure
+#
+# The verifier re-encloses with mpmath's interval arithmetic (``mpmath.iv``,
+# outward rounding at _VERIFY_PREC bits); nothing below shares code with the
+# float enclosures above.
+
+#: Working precision (bits) of the mpmath.iv re-enclosures.
+_VERIFY_PREC = 80
+#: Bisections of a leaf before its re-enclosure gives up.
+_VERIFY_PIECES = 64
+
+
+class _Unverified(Exception):
+    """A part of a certificate that cannot be read or does not check out."""
+
+
+@contextlib.contextmanager
+def _iv_precision(bits):
+    saved = iv.prec
+    iv.prec = bits
+    try:
+        yield
+    finally:
+        iv.prec = saved
+
+
+def _iv_entire():
+    return iv.mpf([-mpmath.inf, mpmath.inf])
+
+
+def _iv_ends(X):
+    """The exact endpoints of an ``iv.mpf`` as mpmath ``mpf`` numbers."""
+    low, high = X._mpi_
+    return mpmath.mp.make_mpf(low), mpmath.mp.make_mpf(high)
+
+
+def _iv_fraction(q):
+    """An ``iv.mpf`` enclosing the Fraction ``q``."""
+    return _iv_quotient(q.numerator, q.denominator, iv.prec)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iv_quotient(p, q, prec):
+    return iv.mpf(p) / q
+
+
+def _iv_interval(low, high):
+    """An ``iv.mpf`` enclosing the exact interval ``[low, high]`` (Fractions)."""
+    return iv.mpf([_iv_fraction(low).a, _iv_fraction(high).b])
+
+
+def _iv_to_fraction(end):
+    """The exact rational value of a finite ``mpf`` endpoint."""
+    if not mpmath.isfinite(end):
+        raise _Unverified(f"the endpoint {end} is not finite")
+    p, q = to_rational(end._mpf_)
+    return Fraction(p, q)
+
+
+def _iv_eval(node, env, memo):
+    """The ``iv.mpf`` enclosure of a sympy node on the boxes of ``env`` (symbol → iv.mpf)."""
+    found = memo.get(node)
+    if found is None:
+        found = _iv_dispatch(node, env, memo)
+        if any(mpmath.isnan(end) for end in _iv_ends(found)):
+            found = _iv_entire()
+        memo[node] = found
+    return found
+
+
+def _iv_args(node, env, memo):
+    return [_iv_eval(arg, env, memo) for arg in node.args]
+
+
+def _iv_dispatch(node, env, memo):
+    if node.is_Symbol:
+        return env[node]
+    if node.is_Rational or node.is_Float:
+        q = sympy.Rational(node)
+        return _iv_fraction(Fraction(int(q.p), int(q.q)))
+    for kind, handler in _IV_HANDLERS:
+        if isinstance(node, kind):
+            return handler(node, env, memo)
+    raise _Unverified(f"no interval rule for {type(node).__name__}")
+
+
+def _iv_divide(a, b):
+    return _iv_entire() if b.a <= 0 <= b.b else a / b
+
+
+def _iv_int_power(X, n):
+    return X ** n if n >= 0 else _iv_divide(iv.mpf(1), X ** -n)
+
+
+def _iv_pow(node, env, memo):
+    base, exponent = node.args
+    if exponent.is_Float:
+        exponent = sympy.Rational(exponent)
+    if exponent.is_Integer:
+        return _iv_int_power(_iv_eval(base, env, memo), int(exponent))
+    if not exponent.is_Rational:
+        return _iv_eval(sympy.exp(exponent * sympy.log(base)), env, memo)
+    X = _iv_eval(base, env, memo)
+    if not X.a >= 0:
+        return _iv_entire()
+    if exponent.q == 2:
+        return _iv_int_power(iv.sqrt(X), int(exponent.p))
+    return X ** _iv_fraction(Fraction(int(exponent.p), int(exponent.q)))
+
+
+def _iv_log(node, env, memo):
+    (X,) = _iv_args(node, env, memo)
+    return iv.log(X) if X.a >= 0 and X.b > 0 else _iv_entire()
+
+
+def _iv_monotone(point, at_minus_inf, at_plus_inf, *, even=False):
+    """A handler for a function increasing on the reals, from its values at the endpoints.
+
+    ``point`` maps a one-point ``iv.mpf`` to an ``iv.mpf`` enclosing the value
+    there; an ``even`` function is increasing on ``[0, ∞)`` and evaluated at ``|x|``.
+    """
+    def handler(node, env, memo):
+        (X,) = _iv_args(node, env, memo)
+        low, high = _iv_ends(abs(X) if even else X)
+        lower = at_minus_inf if low == -mpmath.inf else point(iv.mpf(low)).a
+        upper = at_plus_inf if high == mpmath.inf else point(iv.mpf(high)).b
+        return iv.mpf([lower, upper])
+    return handler
+
+
+def _iv_tanh(t):
+    return 1 - 2 / (iv.exp(2 * t) + 1)
+
+
+def _iv_asinh(t):
+    size = abs(t)
+    value = iv.log(size + iv.sqrt(size * size + 1))
+    return value if t.a >= 0 else -value
+
+
+def _iv_erf(t):
+    """``erf`` at a point by python-flint ``arb`` (``mpmath.iv.erf`` does not converge)."""
+    p, q = to_rational(_iv_ends(t)[0]._mpf_)
+    with ctx.workprec(_VERIFY_PREC):
+        ball = (arb(p) / q).erf()
+    return iv.mpf([_arb_exact_mpf(ball.lower()), _arb_exact_mpf(ball.upper())])
+
+
+def _arb_exact_mpf(exact):
+    """An exact arb number (a ball of radius 0) as an mpmath ``mpf``."""
+    man, exp = exact.man_exp()
+    return mpmath.mp.make_mpf(from_man_exp(int(man), int(exp)))
+
+
+def _iv_abs(node, env, memo):
+    return abs(*_iv_args(node, env, memo))
+
+
+def _iv_fold(function):
+    """A handler for Min or Max: ``function`` of the lower and of the upper endpoints."""
+    def handler(node, env, memo):
+        ends = [_iv_ends(X) for X in _iv_args(node, env, memo)]
+        return iv.mpf([function(e[0] for e in ends), function(e[1] for e in ends)])
+    return handler
+
+
+def _iv_rounding(function):
+    def handler(node, env, memo):
+        low, high = _iv_ends(*_iv_args(node, env, memo))
+        return iv.mpf([function(low), function(high)])
+    return handler
+
+
+_IV_CONSTANTS = {sympy.pi: "pi", sympy.E: "e", sympy.EulerGamma: "euler",
+                 sympy.Catalan: "catalan", sympy.GoldenRatio: "phi"}
+
+
+def _iv_constant(node, env, memo):
+    return iv.mpf(getattr(iv, _IV_CONSTANTS[node]))
+
+
+def _iv_reduce(function):
+    def handler(node, env, memo):
+        return functools.reduce(function, _iv_args(node, env, memo))
+    return handler
+
+
+def _iv_unary(function):
+    def handler(node, env, memo):
+        return function(*_iv_args(node, env, memo))
+    return handler
+
+
+_IV_HANDLERS = (
+    (sympy.Add, _iv_reduce(operator.add)),
+    (sympy.Mul, _iv_reduce(operator.mul)),
+    (sympy.Pow, _iv_pow),
+    (sympy.NumberSymbol, _iv_constant),
+    (sympy.exp, _iv_unary(iv.exp)),
+    (sympy.log, _iv_log),
+    (sympy.sin, _iv_unary(iv.sin)),
+    (sympy.cos, _iv_unary(iv.cos)),
+    (sympy.atan, _iv_monotone(lambda t: iv.atan2(t, iv.mpf(1)), -2, 2)),
+    (sympy.tanh, _iv_monotone(_iv_tanh, -1, 1)),
+    (sympy.sinh, _iv_monotone(lambda t: (iv.exp(t) - iv.exp(-t)) / 2, -mpmath.inf, mpmath.inf)),
+    (sympy.asinh, _iv_monotone(_iv_asinh, -mpmath.inf, mpmath.inf)),
+    (sympy.erf, _iv_monotone(_iv_erf, -1, 1)),
+    (sympy.cosh, _iv_monotone(lambda t: (iv.exp(t) + iv.exp(-t)) / 2, 1, mpmath.inf, even=True)),
+    (sympy.Abs, _iv_abs),
+    (sympy.Min, _iv_fold(min)),
+    (sympy.Max, _iv_fold(max)),
+    (sympy.floor, _iv_rounding(mpmath.floor)),
+    (sympy.ceiling, _iv_rounding(mpmath.ceil)),
+    (sympy.sign, _iv_rounding(mpmath.sign)),
+)
+
+
+# --------------------------------------------------------------------------- reading a certificate
+
+
+def _read_fraction(text):
+    """An exact rational from a certificate string (``"-3/4"``, ``"0.5"``)."""
+    if not isinstance(text, str):
+        raise _Unverified(f"expected a number as a string; got {text!r}")
+    return Fraction(text)
+
+
+def _read_float(text):
+    """The exact value of a float written by ``repr`` (an enclosure's lower bound)."""
+    if not isinstance(text, str):
+        raise _Unverified(f"expected a float as a string; got {text!r}")
+    return Fraction(float(text))
+
+
+def _read_box(rows, d):
+    """A box as ``[(low, high), …]`` of Fractions, ``low ≤ high``."""
+    if not isinstance(rows, list) or len(rows) != d:
+        raise _Unverified(f"a box needs {d} [low, high] pairs; got {rows!r}")
+    box = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != 2:
+            raise _Unverified(f"a box side must be a [low, high] pair; got {row!r}")
+        low, high = _read_fraction(row[0]), _read_fraction(row[1])
+        if low > high:
+            raise _Unverified(f"a box side is empty: {row!r}")
+        box.append((low, high))
+    return box
+
+
+def _read_faces(faces, names):
+    """Monotone faces as ``[(index, side, value), …]``, at most one per variable."""
+    if not isinstance(faces, list) or not faces:
+        raise _Unverified(f"a monotone leaf needs a list of faces; got {faces!r}")
+    read = [(names.index(face["variable"]), face["face"], _read_fraction(face["value"])) for face in faces]
+    if len({i for i, _, _ in read}) != len(read) or any(side not in ("low", "high") for _, side, _ in read):
+        raise _Unverified(f"faces must be low or high, one per variable; got {faces!r}")
+    return read
+
+
+def _symbols_by_name(expr, names):
+    """The symbols of the certificate's variables: those of ``expr`` where it has them."""
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)
+            and len(set(names)) == len(names)):
+        raise _Unverified(f"variables must be distinct names; got {names!r}")
+    own = {}
+    for s in expr.free_symbols:
+        if s.name not in names or s.name in own:
+            raise _Unverified(f"the variable {s.name} of expr is missing or ambiguous")
+        own[s.name] = s
+    return tuple(own.get(n, sympy.Symbol(n)) for n in names)
+
+
+def _check_summary(certificate):
+    """``leaf_count`` and ``reasons`` agree with the leaves."""
+    leaves = certificate["leaves"]
+    if not isinstance(leaves, list) or not all(isinstance(leaf, dict) for leaf in leaves):
+        raise _Unverified("leaves must be a list of dicts")
+    if certificate["leaf_count"] != len(leaves):
+        raise _Unverified("leaf_count differs from the number of leaves")
+    if certificate["reasons"] != dict(Counter(leaf["reason"] for leaf in leaves)):
+        raise _Unverified("reasons differ from the leaves' reasons")
+    return leaves
+
+
+# --------------------------------------------------------------------------- covering
+
+
+def _volume(box, dims):
+    volume = Fraction(1)
+    for i in dims:
+        volume *= box[i][1] - box[i][0]
+    return volume
+
+
+def _ranks(boxes, dims):
+    """Integer arrays ``(lows, highs)``: each endpoint replaced by its exact rank along its axis."""
+    lows, highs = np.zeros((len(boxes), len(dims)), int), np.zeros((len(boxes), len(dims)), int)
+    for k, i in enumerate(dims):
+        order = {v: r for r, v in enumerate(sorted({b[i][e] for b in boxes for e in (0, 1)}))}
+        lows[:, k] = [order[b[i][0]] for b in boxes]
+        highs[:, k] = [order[b[i][1]] for b in boxes]
+    return lows, highs
+
+
+def _interiors_disjoint(boxes, dims):
+    """Whether no two full-dimensional boxes share an interior point (sort and sweep on the first axis)."""
+    boxes = [b for b in boxes if all(b[i][0] < b[i][1] for i in dims)]
+    if len(boxes) < 2 or not dims:
+        return len(boxes) < 2
+    lows, highs = _ranks(boxes, dims)
+    order = np.argsort(lows[:, 0], kind="stable")
+    lows, highs = lows[order], highs[order]
+    for k in range(len(boxes)):
+        end = np.searchsorted(lows[:, 0], highs[k, 0], side="left")
+        others = slice(k + 1, end)
+        if ((lows[others] < highs[k]) & (lows[k] < highs[others])).all(axis=1).any():
+            return False
+    return True
+
+
+def _tiles(box, leaves):
+    """Whether the leaf boxes lie in ``box``, their volumes add up to its volume and their
+    interiors are disjoint (volumes over the axes where ``box`` has a positive width)."""
+    if not all(lo <= a and b <= hi for leaf in leaves for (a, b), (lo, hi) in zip(leaf, box)):
+        return False
+    dims = [i for i, (lo, hi) in enumerate(box) if lo < hi]
+    if sum(_volume(leaf, dims) for leaf in leaves) != _volume(box, dims):
+        return False
+    return _interiors_disjoint(leaves, dims)
+
+
+def _outer_rational(end, side):
+    """A rational at or below (``side < 0``) or above the real number ``end``."""
+    if end.is_Rational:
+        return Fraction(int(end.p), int(end.q))
+    low, high = _iv_ends(_iv_eval(sympy.sympify(end), {}, {}))
+    return _iv_to_fraction(low if side < 0 else high)
+
+
+# --------------------------------------------------------------------------- exact numbers
+
+
+def _exact_fraction(value):
+    return Fraction(int(value.p), int(value.q))
+
+
+def _number_sign(value):
+    """The sign (-1, 0, 1) of an exact sympy number, or None when it cannot be decided."""
+    if value.is_Rational:
+        return int(value.p > 0) - int(value.p < 0)
+    low, high = _iv_ends(_iv_eval(value, {}, {}))
+    if low > 0:
+        return 1
+    if high < 0:
+        return -1
+    return 0 if value.is_zero is True else None
+
+
+def _same_value(text, value):
+    """Whether a recorded exact value is ``value`` (rationals compared exactly)."""
+    if value.is_Rational:
+        return _read_fraction(text) == _exact_fraction(value)
+    return text == str(value)
+
+
+# --------------------------------------------------------------------------- checking leaves
+
+
+def _read_point(texts, region):
+    """The exact point ``x̂`` of a convex leaf, or None when it lies outside ``region``."""
+    if not isinstance(texts, list) or len(texts) != len(region):
+        raise _Unverified(f"a point needs {len(region)} coordinates; got {texts!r}")
+    point = [_read_fraction(q) for q in texts]
+    return point if all(lo <= q <= hi for q, (lo, hi) in zip(point, region)) else None
+
+
+def _bisect(region):
+    """The two halves of ``region`` across its widest side; None for a point."""
+    i = max(range(len(region)), key=lambda k: region[k][1] - region[k][0], default=None)
+    if i is None or region[i][0] == region[i][1]:
+        return None
+    lo, hi = region[i]
+    middle = (lo + hi) / 2
+    return [region[:i] + [(lo, middle)] + region[i + 1:], region[:i] + [(middle, hi)] + region[i + 1:]]
+
+
+class _Verifier:
+    """Re-checks the leaves of a certificate for ``expr ≥ 0`` on ``target`` (exact sides)."""
+
+    def __init__(self, expr, symbols, target):
+        self.expr, self.symbols, self.target = expr, symbols, target
+        self.names = [s.name for s in symbols]
+        self.smooth = not expr.has(*_NONSMOOTH)
+        self._derivatives = {}
+
+    def derivative(self, *indices):
+        """``∂_i … f`` (cached); only for smooth ``f``."""
+        if not self.smooth:
+            raise _Unverified("expr is not smooth: no derivative argument applies")
+        if indices not in self._derivatives:
+            self._derivatives[indices] = sympy.diff(self.expr, *(self.symbols[i] for i in indices))
+        return self._derivatives[indices]
+
+    def leaf(self, leaf, box):
+        """Whether ``expr ≥ 0`` on the leaf box ∩ the target, by the leaf's reason."""
+        region = [(max(a, lo), min(b, hi)) for (a, b), (lo, hi) in zip(box, self.target)]
+        if any(lo > hi for lo, hi in region):
+            return True  # the leaf lies outside the target
+        if leaf["reason"] != "monotone":
+            return self.settle(leaf["reason"], leaf, region)
+        region = self.apply_faces(_read_faces(leaf["faces"], self.names), region)
+        return region is not None and self.settle(leaf["then"], leaf, region)
+
+    def apply_faces(self, faces, region):
+        """``region`` reduced to the faces one at a time, each once its derivative check passes."""
+        while faces:
+            found = next(((face, reduced) for face in faces
+                          for reduced in [self.face(region, face)] if reduced is not None), None)
+            if found is None:
+                return None
+            faces.remove(found[0])
+            region = found[1]
+        return region
+
+    def face(self, region, face):
+        """``region`` with ``x_i`` at the face value when ``∂_i f`` has the needed sign; else None."""
+        i, side, value = face
+        lo, hi = region[i]
+        if (side == "low" and value > lo) or (side == "high" and value < hi):
+            return None
+        swept = list(region)
+        swept[i] = (value, hi) if side == "low" else (lo, value)
+        slope = self.derivative(i) if side == "low" else -self.derivative(i)
+        if not self.nonnegative(slope, swept):
+            return None
+        fixed = list(region)
+        fixed[i] = (value, value)
+        return fixed
+
+    def settle(self, reason, leaf, region):
+        checks = {"enclosure": self.enclosure, "point": self.point, "convex": self.convex}
+        if reason not in checks:
+            raise _Unverified(f"unknown reason {reason!r}")
+        return checks[reason](leaf, region)
+
+    # ----------------------------------------------------------------- enclosures
+
+    def env(self, region):
+        return {s: _iv_interval(lo, hi) for s, (lo, hi) in zip(self.symbols, region)}
+
+    def lower_ok(self, expr, region, centred):
+        """Whether the natural (or else the centred) ``iv`` enclosure of ``expr`` is ``≥ 0``."""
+        env, memo = self.env(region), {}
+        if _iv_eval(expr, env, memo).a >= 0:
+            return True
+        if not centred:
+            return False
+        centre = [(lo + hi) / 2 for lo, hi in region]
+        total = _iv_eval(expr, self.env([(c, c) for c in centre]), {})
+        for i, (lo, hi) in enumerate(region):
+            if lo < hi:
+                offset = _iv_interval(lo - centre[i], hi - centre[i])
+                total = total + _iv_eval(self.derivative(i), env, memo) * offset
+        return bool(total.a >= 0)
+
+    def nonnegative(self, expr, region, *, centred=False):
+        """Whether ``expr ≥ 0`` on ``region``, bisecting into at most ``_VERIFY_PIECES`` pieces."""
+        pending, budget = [region], _VERIFY_PIECES
+        while pending:
+            piece = pending.pop()
+            if self.lower_ok(expr, piece, centred):
+                continue
+            budget -= 1
+            halves = _bisect(piece)
+            if budget < 0 or halves is None:
+                return False
+            pending += halves
+        return True
+
+    def enclosure(self, leaf, region):
+        """Recorded lower bound ``≥ 0`` and not above ``f`` at the centre; ``iv`` shows ``f ≥ 0``."""
+        lower = _read_float(leaf["lower"])
+        centre = [((lo + hi) / 2,) * 2 for lo, hi in region]
+        at_centre = _iv_eval(self.expr, self.env(centre), {})
+        if lower < 0 or not at_centre.b >= _iv_fraction(lower).a:
+            return False
+        return self.nonnegative(self.expr, region, centred=self.smooth)
+
+    # ----------------------------------------------------------------- exact arguments
+
+    def exact(self, expr, point):
+        value = exact_value(expr, dict(zip(self.symbols, point)))
+        if value is None:
+            raise _Unverified(f"{expr} is undefined at {point}")
+        return value
+
+    def point(self, leaf, region):
+        """A one-point region: the exact value is the recorded one and ``≥ 0``."""
+        if any(lo != hi for lo, hi in region):
+            return False
+        value = self.exact(self.expr, [lo for lo, _ in region])
+        sign = _number_sign(value)
+        return _same_value(leaf["lower"], value) and sign is not None and sign >= 0
+
+    def convex(self, leaf, region):
+        """The Hessian test on ``region`` and the exact supporting-plane bound at ``x̂`` are ``≥ 0``."""
+        point = _read_point(leaf["point"], region)
+        if point is None:
+            return False
+        free = [i for i, (lo, hi) in enumerate(region) if lo < hi]
+        if not self.psd(leaf["hessian"], region, free):
+            return False
+        value = self.exact(self.expr, point)
+        if not _same_value(leaf["value"], value):
+            return False
+        bound = value
+        for i in free:
+            slope = self.exact(self.derivative(i), point)
+            sign = _number_sign(slope)
+            if sign is None:
+                return False
+            end = region[i][0] if sign >= 0 else region[i][1]
+            bound += slope * sympy.Rational(end - point[i])
+        sign = _number_sign(bound)
+        return sign is not None and sign >= 0
+
+    def psd(self, test, region, free):
+        """The named test proves the Hessian (free variables) positive semidefinite on ``region``."""
+        env, memo = self.env(region), {}
+        H = {(i, j): _iv_eval(self.derivative(i, j), env, memo) for i in free for j in free if i <= j}
+        diagonal = [H[i, i].a for i in free]
+        if not free or not all(h >= 0 for h in diagonal):
+            return False
+        if test == "second derivative >= 0":
+            return len(free) == 1
+        magnitude = {key: abs(h).b for key, h in H.items() if key[0] != key[1]}
+        if test == "2x2 determinant" and len(free) == 2:
+            (m,) = magnitude.values()
+            return bool((diagonal[0] * diagonal[1] - m * m).a >= 0)
+        if test == "diagonal dominance":
+            rows = [diagonal[k] - sum((magnitude[min(i, j), max(i, j)] for j in free if j != i), iv.mpf(0))
+                    for k, i in enumerate(free)]
+            return all(row.a >= 0 for row in rows)
+        return False
+
+
+# --------------------------------------------------------------------------- verification entry point
+
+#: What a malformed or failing certificate may raise inside the verifier: all of it means False.
+_UNREADABLE = (_Unverified, ArithmeticError, AttributeError, IndexError, KeyError, RecursionError,
+               TypeError, ValueError, mpmath.libmp.NoConvergence)
+
+
+def _target(box, symbols, ranges):
+    """The closure of checked ``ranges`` as exact sides (outward where an end is irrational),
+    the certificate's ``box`` on the other variables; None when ``box`` misses part of it."""
+    target, names = list(box), [s.name for s in symbols]
+    for symbol, interval in ranges.items():
+        i = names.index(symbol.name)
+        side = (_outer_rational(interval.inf, -1), _outer_rational(interval.sup, 1))
+        if not (box[i][0] <= side[0] and side[1] <= box[i][1]):
+            return None
+        target[i] = side
+    return target
+
+
+def _verify(expr, certificate, ranges):
+    symbols = _symbols_by_name(expr, certificate["variables"])
+    box = _read_box(certificate["box"], len(symbols))
+    leaves = _check_summary(certificate)
+    boxes = [_read_box(leaf["box"], len(symbols)) for leaf in leaves]
+    target = box if ranges is None else _target(box, symbols, ranges)
+    if target is None or not _tiles(box, boxes):
+        return False
+    verifier = _Verifier(expr, symbols, target)
+    return all(verifier.leaf(leaf, leaf_box) for leaf, leaf_box in zip(leaves, boxes))
+
+
+def verify_interval_certificate(expr, certificate, *, ranges=None):
+    """Re-check an interval certificate of ``expr ≥ 0`` from the certificate alone.
+
+    Nothing of the branch and bound is reused: enclosures are recomputed with
+    ``mpmath.iv`` (outward rounding at 80 bits; the natural interval extension,
+    else the mean-value form, with up to 64 bisections of a leaf where both
+    are too wide), and every other step is exact arithmetic with Fractions and
+    sympy Rationals. Each leaf is checked on its box ∩ the target (the
+    closure of ``ranges``, or the certificate's box).
+
+    Parameters
+    ----------
+    expr : sympy.Expr or number
+        The expression the certificate should prove non-negative.
+    certificate : dict
+        ``IntervalProof.certificate`` of :func:`prove_nonnegative` (or the same
+        dict read back from JSON).
+    ranges : mapping of sympy.Symbol to sympy.Interval or (low, high), optional
+        The box to prove. The certificate's box must contain its closure, and
+        each leaf is checked on its intersection with it. Without ``ranges``
+        the whole certificate box is the target; a certificate of ranges whose
+        ends are not floats (``1/3``, ``sqrt(2)``, a one-point range
+        ``[1/3, 1/3]``) proves only those ranges, not the float hull recorded
+        as its box, so give them to verify it.
+
+    Returns
+    -------
+    bool
+        True exactly when every check below passes; False when one fails or
+        part of the certificate cannot be read (never raises for that).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``expr`` is not a real expression, ``certificate`` is not a dict,
+        or a range is malformed.
+    InvalidTypeError
+        If ``ranges`` is not a mapping.
+
+    Notes
+    -----
+    What is checked, with leaf boxes, faces and points read as exact Fractions:
+
+    * *Summary*: ``variables`` are distinct names holding every variable of
+      ``expr``, ``leaf_count`` and ``reasons`` agree with ``leaves``.
+    * *Covering*: every leaf box lies in the certificate's box, their volumes
+      (over the axes where the box has a positive width) add up to the box's
+      volume, and no two full-dimensional leaves share an interior point
+      (endpoints ranked exactly per axis, then a sort and sweep along the
+      first axis). Closed boxes with disjoint interiors and the full volume
+      cover the box. With ``ranges``, the box contains their closure.
+    * ``"enclosure"``: the recorded lower bound (a float) is ``≥ 0`` and not
+      above ``expr`` at the leaf's centre, and ``mpmath.iv`` shows ``expr ≥ 0``
+      on the leaf.
+    * ``"point"``: every side of the leaf (after its faces) is one point; the
+      exact value there equals the recorded one and is ``≥ 0`` (exactly for
+      rationals, by ``mpmath.iv`` otherwise).
+    * ``"monotone"``: one face at a time, ``mpmath.iv`` shows ``∂_i expr ≥ 0``
+      (face ``"low"``, whose value must be at or below the leaf's side) or
+      ``≤ 0`` (``"high"``) on the leaf with ``x_i`` swept from the face; the
+      leaf shrinks to the face and the ``then`` reason is checked there.
+    * ``"convex"``: ``x̂`` lies in the leaf, the named Hessian test
+      (``"second derivative >= 0"``, ``"2x2 determinant"``, ``"diagonal
+      dominance"``) holds on ``mpmath.iv`` enclosures of the second
+      derivatives over the leaf, the recorded ``f(x̂)`` is the exact value, and
+      the supporting plane ``f(x̂) + ∇f(x̂)·(x − x̂)``, minimized exactly over
+      the leaf, is ``≥ 0``.
+
+    Examples
+    --------
+    >>> import copy
+    >>> x, y = sympy.symbols("x y")
+    >>> quartic = x**4 + y**4 - x * y + sympy.Rational(1, 5)
+    >>> box = {x: sympy.Interval(-1, 1), y: sympy.Interval(-1, 1)}
+    >>> certificate = prove_nonnegative(quartic, box).certificate
+    >>> verify_interval_certificate(quartic, certificate, ranges=box)
+    True
+    >>> verify_interval_certificate(quartic - sympy.Rational(1, 10), certificate)
+    False
+    >>> tampered = copy.deepcopy(certificate)
+    >>> leaf = next(leaf for leaf in tampered["leaves"] if leaf["reason"] == "enclosure")
+    >>> leaf["lower"] = "-0.5"
+    >>> verify_interval_certificate(quartic, tampered)
+    False
+    >>> tampered = copy.deepcopy(certificate)
+    >>> tampered["leaves"][0]["box"][0][1] = "1/4"  # a leaf shrunk: a gap in the covering
+    >>> verify_interval_certificate(quartic, tampered)
+    False
+    """
+    expr = check_expression(expr)
+    if not isinstance(certificate, dict):
+        raise InvalidInputError(
+            f"certificate must be the dict of IntervalProof.certificate; got {type(certificate).__name__}")
+    ranges = None if ranges is None else check_box(expr, ranges)
+    try:
+        with _iv_precision(_VERIFY_PREC):
+            return bool(_verify(expr, certificate, ranges))
+    except _UNREADABLE:
+        return False
