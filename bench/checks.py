@@ -31,6 +31,7 @@ import json
 import os
 import statistics
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -43,7 +44,7 @@ PROOFS_START, PROOFS_END = "<!-- thorough-table:start -->", "<!-- thorough-table
 LIMIT = 60.0
 #: The revision whose procedures are "old".
 OLD = "40d026a"
-OLD_TREE = Path("/tmp/dagtheory-old-checks")
+OLD_TREE = Path(tempfile.gettempdir()) / "dagtheory-old-checks"
 
 
 def _bound_case(name, procedure):
