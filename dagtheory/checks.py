@@ -46,6 +46,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from ._verdicts import HOLDS, REFUTED, UNDECIDED
 from .exceptions import DagTheoryWarning, InvalidInputError, InvalidTypeError
 from .hunts import BUDGETS, hunt
 
@@ -67,7 +68,6 @@ PROFILES = {"ci": 50, "thorough": 2000}
 
 KINDS = ("theorem", "conjecture")
 
-HOLDS, REFUTED, UNDECIDED = "holds", "refuted", "undecided"
 
 
 @dataclass(frozen=True)

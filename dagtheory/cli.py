@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
+from ._verdicts import HOLDS, REFUTED
 from .exceptions import DagTheoryError
 from .experiment import write_text
 from .report import (
@@ -325,12 +326,12 @@ def _check_table(results):
     """
     rows = [[r.name, r.kind, r.status, r.method or "-", r.examples, f"{r.seconds:.1f}"] for r in results]
     lines = [format_table(["name", "kind", "status", "method", "examples", "seconds"], rows)]
-    holds = [r for r in results if r.status == "holds"]
+    holds = [r for r in results if r.status == HOLDS]
     if holds:
         lines += ["", "evidence for 'holds' (a search that finds no counterexample is not a proof):"]
         lines += [f"  {r.name}: {r.message or 'no check ran'}" for r in holds]
     for r in results:
-        if r.status != "holds":
+        if r.status != HOLDS:
             lines += ["", *_outcome_lines(r)]
     return "\n".join(lines)
 
@@ -340,7 +341,7 @@ def _outcome_lines(result):
     by = f"{result.status} by {result.method}" if result.method else result.status
     if result.counterexample is None:
         return [f"{result.name} ({by}): {result.message}"]
-    label = ("counterexample (shrunk, verified exactly)" if result.status == "refuted"
+    label = ("counterexample (shrunk, verified exactly)" if result.status == REFUTED
              else "counterexample (not confirmed in exact arithmetic)")
     return [f"{result.name} ({by}): {label}", f"  message: {result.message}",
             _matrix_text(result.counterexample)]
@@ -363,7 +364,7 @@ def _run_check(args):
 
     results = run_checks(args.theorems or None, profile=args.profile, path=args.proofs,
                          hunts=not args.no_hunts)
-    refuted = [r.name for r in results if r.kind == "theorem" and r.status == "refuted"]
+    refuted = [r.name for r in results if r.kind == "theorem" and r.status == REFUTED]
     if args.json:
         text = to_json([r.to_dict() for r in results])
     else:

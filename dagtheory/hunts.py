@@ -84,6 +84,7 @@ import numpy as np
 
 from ._arith import exact_rows
 from ._validation import is_exact
+from ._verdicts import HOLDS, REFUTED, UNDECIDED
 from .exceptions import DagTheoryError, InvalidInputError, InvalidTypeError
 from .graph import HeadSystem, SinkDAG, edge_list_attention, forward_walk
 from .strategies import (
@@ -137,7 +138,6 @@ BUDGETS = {
 #: The search stages, in the order :func:`hunt` runs them.
 STAGES = ("hypothesis", "enumeration", "structured", "local_search")
 
-HOLDS, REFUTED, UNDECIDED = "holds", "refuted", "undecided"
 
 #: Denominators tried when simplifying a counterexample's fractions, smallest first.
 DENOMINATORS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 50, 100, 1000)

@@ -88,12 +88,12 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ._points import Range, candidate_points, compare, evaluate, exact_value, inside, numeric, verify_negative
 from ._validation import check_bounded, check_box, check_expression
+from ._verdicts import HOLDS, REFUTED, UNDECIDED
 from .exceptions import InvalidInputError
 
 __all__ = ["Enclosure", "IntervalProof", "interval_enclosure", "prove_nonnegative", "supports",
            "verify_interval_certificate"]
 
-_HOLDS, _REFUTED, _UNDECIDED = "holds", "refuted", "undecided"
 
 #: Bounds of the operands of an exact product/quotient check (no overflow, no underflow).
 _TINY = 2.0 ** -960
@@ -865,7 +865,7 @@ class IntervalProof:
     detail: str = field(default="")
 
     def __bool__(self):
-        return self.status == _HOLDS
+        return self.status == HOLDS
 
 
 # --------------------------------------------------------------------------- branch and bound
@@ -897,14 +897,14 @@ class _Search:
                 return self._undecided(reason)
             self._round(self._next_batch())
         if self.counterexample is not None:
-            return self._result(_REFUTED, self.counterexample, None, self.how)
+            return self._result(REFUTED, self.counterexample, None, self.how)
         if self.stuck:
             return self._undecided(
                 f"{self.stuck} boxes could be neither settled nor split further (float resolution "
                 "reached: a zero at an irrational point, a non-smooth zero, or expr undefined)")
         certificate = self._certificate()
         reasons = ", ".join(f"{n} {r}" for r, n in certificate["reasons"].items())
-        return self._result(_HOLDS, None, certificate,
+        return self._result(HOLDS, None, certificate,
                             f"proved on {certificate['leaf_count']} leaf boxes ({reasons})")
 
     def _elapsed(self):
@@ -933,7 +933,7 @@ class _Search:
         remaining = len(self.pending) + self.stuck
         what = (f"undecided: {reason}; {remaining} boxes remain unsettled, smallest lower bound "
                 f"{self.lowest:.3g} in the last round")
-        return self._result(_UNDECIDED, None, None, what)
+        return self._result(UNDECIDED, None, None, what)
 
     # ----------------------------------------------------------------- one round
 
@@ -1279,10 +1279,10 @@ def _prove_constant(expr, start):
     if sign is not None and sign >= 0:
         certificate = {"variables": [], "box": [], "leaf_count": 1, "reasons": {"point": 1},
                        "leaves": [{"box": [], "reason": "point", "lower": str(expr)}]}
-        return IntervalProof(_HOLDS, None, certificate, 0, seconds, f"the number {expr} is >= 0")
+        return IntervalProof(HOLDS, None, certificate, 0, seconds, f"the number {expr} is >= 0")
     if sign == -1:
-        return IntervalProof(_REFUTED, {}, None, 0, seconds, f"the number {expr} is negative")
-    return IntervalProof(_UNDECIDED, None, None, 0, seconds, f"the sign of {expr} could not be decided")
+        return IntervalProof(REFUTED, {}, None, 0, seconds, f"the number {expr} is negative")
+    return IntervalProof(UNDECIDED, None, None, 0, seconds, f"the sign of {expr} could not be decided")
 
 
 def prove_nonnegative(expr, ranges, *, max_boxes=20000, time_limit=30.0):

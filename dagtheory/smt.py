@@ -43,6 +43,7 @@ from sympy import QQ
 from sympy.polys.polyerrors import CoercionFailed, PolynomialError
 
 from ._validation import check_box, check_expression, check_rational_ends
+from ._verdicts import HOLDS, REFUTED, UNDECIDED
 from .exceptions import InvalidInputError, InvalidTypeError, MissingDependencyError
 
 __all__ = [
@@ -52,10 +53,6 @@ __all__ = [
 ]
 
 #: The statuses of an :class:`SMTResult` (the same strings as ``dagtheory.symbolic``).
-HOLDS = "holds"
-REFUTED = "refuted"
-UNDECIDED = "undecided"
-
 #: Decimal digits of the rational approximations tried for an algebraic model value.
 _APPROXIMATION_DIGITS = (6, 12, 24, 48, 96)
 

@@ -39,6 +39,7 @@ import numpy as np
 import sympy
 
 from ._validation import check_attention, check_bounded, check_box, check_expression
+from ._verdicts import HOLDS, REFUTED, UNDECIDED
 from .exceptions import InvalidInputError, InvalidTypeError
 from .graph import HeadSystem, SinkDAG
 
@@ -59,10 +60,6 @@ __all__ = [
     "check_closed_form_bound",
 ]
 
-#: Statuses of a :class:`BoundCheck`.
-HOLDS = "holds"
-REFUTED = "refuted"
-UNDECIDED = "undecided"
 
 
 @dataclass(frozen=True)
